@@ -1,0 +1,54 @@
+"""The PUA portal: create_app builds the Flask application."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from portal import config as portal_config
+from portal import i18n, rendering
+from portal.extensions import babel, csrf, db, migrate
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
+
+
+def create_app(config=None):
+    """Build the application; `config` overrides defaults and the environment (tests use it)."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        static_folder=str(portal_config.PROJECT_ROOT / "static"),
+    )
+    app.config.from_mapping(portal_config.defaults(app.instance_path))
+    app.config.from_mapping(portal_config.from_environment())
+    if config:
+        app.config.from_mapping(config)
+    portal_config.validate(app.config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    babel.init_app(app, locale_selector=i18n.get_locale)
+    csrf.init_app(app)
+    i18n.init_app(app)
+    rendering.init_app(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def register_blueprints(app):
+    from portal.api.views import bp as api_bp
+    from portal.catalog.views import bp as catalog_bp
+    from portal.site.views import bp as site_bp
+
+    for blueprint in (site_bp, catalog_bp, api_bp):
+        app.register_blueprint(blueprint)
+    from portal.site import errors
+
+    errors.init_app(app)
+
+
+def register_commands(app):
+    from portal.catalog.cli import demo_cli
+
+    app.cli.add_command(demo_cli)

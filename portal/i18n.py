@@ -1,0 +1,112 @@
+"""Locale in the URL (/{lang}/...), locale negotiation and language alternates for every page."""
+
+import re
+
+from babel import Locale, UnknownLocaleError
+from flask import current_app, g, request, url_for
+from werkzeug.routing import BaseConverter
+
+# Scripts written right to left; the layout mirrors for them.
+RTL_LANGUAGES = frozenset({"ar", "ur", "fa", "he"})
+
+
+class LangConverter(BaseConverter):
+    """Matches anything shaped like a language tag, so unsupported ones can be answered kindly."""
+
+    regex = r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?"
+
+
+class UnsupportedLocale(Exception):
+    """The URL asks for a language the portal does not offer."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+    @property
+    def is_known_language(self) -> bool:
+        try:
+            Locale.parse(self.code.replace("-", "_"))
+        except (ValueError, UnknownLocaleError):
+            return False
+        return True
+
+
+def supported_locales() -> tuple[str, ...]:
+    return current_app.config["SUPPORTED_LOCALES"]
+
+
+def negotiated_locale() -> str:
+    """The best supported locale for this browser's Accept-Language, Italian when none fits."""
+    return request.accept_languages.best_match(supported_locales()) or "it"
+
+
+def get_locale() -> str:
+    """Babel's locale selector: the URL's language, else the browser's."""
+    lang = g.get("lang")
+    if lang:
+        return lang
+    return negotiated_locale() if request else "it"
+
+
+def is_rtl(lang: str) -> bool:
+    return lang in RTL_LANGUAGES
+
+
+def language_name(code: str) -> str:
+    """The language's own name for itself ("italiano", "English"), as a switcher shows it."""
+    name = Locale.parse(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]
+
+
+def alternates() -> list[dict]:
+    """This page in every supported language: for the switcher and hreflang links."""
+    endpoint = request.endpoint
+    args = dict(request.view_args or {})
+    takes_lang = endpoint and current_app.url_map.is_endpoint_expecting(endpoint, "lang")
+    result = []
+    for code in supported_locales():
+        if takes_lang:
+            href = url_for(endpoint, **args, **request.args.to_dict(), lang=code)
+        else:
+            href = url_for("catalog.home", lang=code)
+        result.append({"code": code, "name": language_name(code), "href": href})
+    return result
+
+
+def init_app(app):
+    app.url_map.converters["lang"] = LangConverter
+
+    @app.url_value_preprocessor
+    def pull_lang(endpoint, values):
+        if not values or "lang" not in values:
+            return
+        lang = values.pop("lang")
+        if lang not in app.config["SUPPORTED_LOCALES"]:
+            raise UnsupportedLocale(lang)
+        g.lang = lang
+
+    @app.url_defaults
+    def add_lang(endpoint, values):
+        if "lang" in values or not app.url_map.is_endpoint_expecting(endpoint, "lang"):
+            return
+        values["lang"] = g.get("lang") or get_locale()
+
+    @app.context_processor
+    def locale_context():
+        lang = get_locale()
+        return {
+            "lang": lang,
+            "text_direction": "rtl" if is_rtl(lang) else "ltr",
+            "language_alternates": alternates,
+        }
+
+
+LANG_PATH_RE = re.compile(r"^/([^/]+)(/.*)?$")
+
+
+def path_in_language(path: str, lang: str) -> str:
+    """The same path with its first segment (the language) replaced."""
+    match = LANG_PATH_RE.match(path)
+    rest = (match.group(2) if match else None) or "/"
+    return f"/{lang}{rest}"

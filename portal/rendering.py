@@ -1,0 +1,23 @@
+"""Jinja helpers shared by every page: safe Markdown for editors' text, locale-aware formats."""
+
+from flask_babel import format_date, format_time
+from markupsafe import Markup
+from markdown_it import MarkdownIt
+
+# CommonMark with raw HTML off: editors' text can never inject markup; images are not content.
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Editors' Markdown as safe HTML (raw HTML in the source is shown as text)."""
+    if not text:
+        return Markup("")
+    return Markup(_markdown.render(text))
+
+
+def init_app(app):
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["date"] = lambda value, fmt="long": format_date(value, fmt)
+    app.jinja_env.filters["time"] = lambda value, fmt="short": format_time(value, fmt)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
