@@ -5,8 +5,16 @@ from pathlib import Path
 from flask import Flask
 
 from portal import config as portal_config
-from portal import i18n, rendering
+from portal import database, i18n, rendering
+from portal.api.views import bp as api_bp
+from portal.catalog.cli import demo_cli
+from portal.catalog.views import bp as catalog_bp
 from portal.extensions import babel, csrf, db, migrate
+from portal.site import errors
+from portal.site.views import bp as site_bp
+
+BLUEPRINTS = (site_bp, catalog_bp, api_bp)
+COMMANDS = (demo_cli,)
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 
@@ -26,29 +34,15 @@ def create_app(config=None):
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
+    database.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     babel.init_app(app, locale_selector=i18n.get_locale)
     csrf.init_app(app)
     i18n.init_app(app)
     rendering.init_app(app)
-    register_blueprints(app)
-    register_commands(app)
-    return app
-
-
-def register_blueprints(app):
-    from portal.api.views import bp as api_bp
-    from portal.catalog.views import bp as catalog_bp
-    from portal.site.views import bp as site_bp
-
-    for blueprint in (site_bp, catalog_bp, api_bp):
+    for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
-    from portal.site import errors
-
+    for command in COMMANDS:
+        app.cli.add_command(command)
     errors.init_app(app)
-
-
-def register_commands(app):
-    from portal.catalog.cli import demo_cli
-
-    app.cli.add_command(demo_cli)
+    return app

@@ -67,11 +67,21 @@ def alternates() -> list[dict]:
     result = []
     for code in supported_locales():
         if takes_lang:
-            href = url_for(endpoint, **args, **request.args.to_dict(), lang=code)
+            href = url_for(endpoint, **args, **request.args.to_dict(), lang=code, _external=True)
         else:
-            href = url_for("catalog.home", lang=code)
+            href = url_for("catalog.home", lang=code, _external=True)
         result.append({"code": code, "name": language_name(code), "href": href})
     return result
+
+
+def canonical_url() -> str | None:
+    """This page's address without query parameters, or None where there is no page."""
+    if not request.endpoint or request.endpoint in ("site.root", "static"):
+        return None
+    args = dict(request.view_args or {})
+    if current_app.url_map.is_endpoint_expecting(request.endpoint, "lang"):
+        args["lang"] = get_locale()
+    return url_for(request.endpoint, **args, _external=True)
 
 
 def init_app(app):
@@ -99,6 +109,7 @@ def init_app(app):
             "lang": lang,
             "text_direction": "rtl" if is_rtl(lang) else "ltr",
             "language_alternates": alternates,
+            "canonical_url": canonical_url,
         }
 
 

@@ -1,6 +1,7 @@
 """Jinja helpers shared by every page: safe Markdown for editors' text, locale-aware formats."""
 
-from flask_babel import format_date, format_time
+from babel.dates import get_day_names
+from flask_babel import format_date, format_decimal, format_time, get_locale
 from markupsafe import Markup
 from markdown_it import MarkdownIt
 
@@ -15,9 +16,16 @@ def render_markdown(text: str | None) -> Markup:
     return Markup(_markdown.render(text))
 
 
+def weekday_name(weekday: int) -> str:
+    """The reader's name for a weekday (0 = Monday)."""
+    return get_day_names("wide", locale=get_locale())[weekday]
+
+
 def init_app(app):
+    app.jinja_env.globals["weekday_name"] = weekday_name
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["date"] = lambda value, fmt="long": format_date(value, fmt)
+    app.jinja_env.filters["format_number"] = format_decimal
     app.jinja_env.filters["time"] = lambda value, fmt="short": format_time(value, fmt)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -1,0 +1,1 @@
+"""JSON API: health, services (JSON-LD) and, with search, the search endpoint."""

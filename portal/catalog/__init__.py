@@ -1,0 +1,1 @@
+"""The public catalog: territory, services and their pages."""

@@ -1,0 +1,1 @@
+"""Site-wide pages: the language redirect, privacy, accessibility statement, error pages."""

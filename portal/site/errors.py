@@ -1,0 +1,65 @@
+"""Error pages in the visitor's language; an unsupported language falls back to Italian."""
+
+from flask import flash, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from portal.api.views import json_error
+from portal.i18n import UnsupportedLocale, path_in_language
+
+
+def error_messages():
+    """Title and explanation per status code, translated at request time."""
+    return {
+        400: (_("The request could not be understood"), _("Check what you sent and try again.")),
+        403: (_("Access not allowed"), _("You do not have permission to see this page.")),
+        404: (
+            _("Page not found"),
+            _("The page you asked for does not exist or has moved. Start again from the home "
+              "page or look for a service."),
+        ),
+        405: (_("Action not allowed"), _("This page cannot be used this way.")),
+        413: (_("What you sent is too large"), _("Send a smaller file or less text.")),
+        500: (
+            _("Something went wrong on our side"),
+            _("The error has been recorded. Try again in a few minutes; if you were sending a "
+              "request, check in your personal area whether it arrived before sending it again."),
+        ),
+    }
+
+
+def render_error(code: int, detail: str | None = None):
+    title, message = error_messages().get(code, error_messages()[500])
+    return render_template("site/error.html", code=code, title=title, message=detail or message), code
+
+
+def init_app(app):
+    @app.errorhandler(UnsupportedLocale)
+    def unsupported_locale(error):
+        if not error.is_known_language:
+            return render_error(404)
+        flash(_("This page is not available in the language you asked for: it is shown in Italian."),
+              "info")
+        query = request.query_string.decode()
+        target = path_in_language(request.path, "it") + (f"?{query}" if query else "")
+        return redirect(target)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_error(
+            400, _("The form has expired or was not sent from this site. Go back, reload the "
+                   "page and try again: nothing has been saved.")
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if request.path.startswith("/api/"):
+            return json_error(error.code or 500, error.description or error.name)
+        return render_error(error.code or 500)
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error):
+        if request.path.startswith("/api/"):
+            return json_error(500, "Internal error; it has been logged")
+        return render_error(500)

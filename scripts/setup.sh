@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs everything the portal needs on a fresh machine, and is safe to run again:
+# the Python virtual environment and packages, the pinned front-end packages from npm
+# (Bootstrap Italia, copied into static/vendor), and the compiled UI translations.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+
+if ! command -v npm >/dev/null 2>&1; then
+  echo "setup: npm is needed for the front-end packages; installing Debian's nodejs and npm" >&2
+  apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
+fi
+npm ci --no-audit --no-fund --loglevel=error
+rm -rf static/vendor/bootstrap-italia
+mkdir -p static/vendor/bootstrap-italia
+cp -R node_modules/bootstrap-italia/dist/css node_modules/bootstrap-italia/dist/fonts \
+  node_modules/bootstrap-italia/dist/svg static/vendor/bootstrap-italia/
+
+.venv/bin/pybabel compile --statistics -d translations 2>&1 | grep -v "^compiling" || true
+echo "setup: done"

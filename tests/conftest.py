@@ -1,0 +1,89 @@
+"""Fixtures: one database per test worker, migrated and loaded with the demo data once;
+every test runs inside a transaction that is rolled back, so tests never see each other."""
+
+import os
+import re
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from portal import create_app
+from portal.catalog import demo_data
+from portal.config import normalise_database_url
+from portal.extensions import db
+from tests.htmlcheck import CheckingClient
+
+
+def _postgres_url(worker: str) -> str | None:
+    """A schema of its own in DATABASE_URL's database for this worker, created empty."""
+    raw = os.environ.get("DATABASE_URL")
+    if not raw:
+        return None
+    url = make_url(normalise_database_url(raw))
+    schema = "pytest_" + re.sub(r"\W", "_", worker)
+    admin = create_engine(url)
+    # No skip: a CI run with DATABASE_URL set must fail loudly if PostgreSQL is unreachable.
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    admin.dispose()
+    query = dict(url.query, options=f"-csearch_path={schema}")
+    return url.set(query=query).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory, worker_id):
+    database_url = _postgres_url(worker_id) or (
+        f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal.sqlite3'}"
+    )
+    app = create_app(
+        {
+            "ENV_NAME": "testing",
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SERVER_NAME": "portal.test",
+        }
+    )
+    app.test_client_class = CheckingClient
+    with app.app_context():
+        upgrade()
+        demo_data.load(app.config["DEMO_DATA_DIR"])
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _rollback(request):
+    """Run each test in a transaction rolled back at the end (SAVEPOINTs for its commits)."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        connection = db.engine.connect()
+        transaction = connection.begin()
+        original = db.session
+        db.session = db._make_scoped_session(
+            {"bind": connection, "join_transaction_mode": "create_savepoint"}
+        )
+        try:
+            yield
+        finally:
+            db.session.remove()
+            db.session = original
+            transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
