@@ -2,8 +2,9 @@
 
 from babel.dates import get_day_names
 from flask_babel import format_date, format_decimal, format_time, get_locale
-from markupsafe import Markup
+from jinja2 import StrictUndefined
 from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 # CommonMark with raw HTML off: editors' text can never inject markup; images are not content.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
@@ -27,5 +28,8 @@ def init_app(app):
     app.jinja_env.filters["date"] = lambda value, fmt="long": format_date(value, fmt)
     app.jinja_env.filters["format_number"] = format_decimal
     app.jinja_env.filters["time"] = lambda value, fmt="short": format_time(value, fmt)
+    if app.config["ENV_NAME"] != "production":
+        # A template naming something that is not there is a bug: fail loudly outside production.
+        app.jinja_env.undefined = StrictUndefined
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

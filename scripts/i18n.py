@@ -25,13 +25,30 @@ def locales() -> tuple[str, ...]:
 
 
 def pybabel(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True,
-                   cwd=ROOT, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", *args],
+        check=True,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def extract(target: Path) -> None:
-    pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location",
-            "--sort-output", "--omit-header", "-o", str(target), ".")
+    pybabel(
+        "extract",
+        "-F",
+        "babel.cfg",
+        "-k",
+        "_l",
+        "-k",
+        "lazy_gettext",
+        "--no-location",
+        "--sort-output",
+        "--omit-header",
+        "-o",
+        str(target),
+        ".",
+    )
 
 
 def read(path: Path):
@@ -48,8 +65,17 @@ def update() -> None:
     for locale in locales():
         po = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
         if po.exists():
-            pybabel("update", "-i", str(POT), "-d", "translations", "-l", locale,
-                    "--no-fuzzy-matching", "--ignore-obsolete")
+            pybabel(
+                "update",
+                "-i",
+                str(POT),
+                "-d",
+                "translations",
+                "-l",
+                locale,
+                "--no-fuzzy-matching",
+                "--ignore-obsolete",
+            )
         else:
             pybabel("init", "-i", str(POT), "-d", "translations", "-l", locale)
         finish(po, fill=locale == SOURCE_LOCALE)
@@ -75,6 +101,19 @@ def placeholders(text: str) -> set[str]:
     return {match.group(1) or match.group(0) for match in PLACEHOLDER.finditer(text or "")}
 
 
+def placeholder_issues(message) -> list[str]:
+    """A translation must use the id's placeholders and no others (plural forms may drop num)."""
+    ids = _strings(message.id)
+    allowed = set().union(*(placeholders(i) for i in ids))
+    required = placeholders(ids[0]) - {"num"} if len(ids) > 1 else placeholders(ids[0])
+    issues = []
+    for text in _strings(message.string):
+        found = placeholders(text)
+        if not found <= allowed or not required <= found:
+            issues.append(f"placeholders {sorted(found)} where {sorted(required)} are expected")
+    return issues
+
+
 def check() -> list[str]:
     problems = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -95,19 +134,14 @@ def check() -> list[str]:
         for message in catalog:
             if not message.id:
                 continue
-            label = f"{locale}: {str(message.id if isinstance(message.id, str) else message.id[0])[:60]!r}"
+            label = f"{locale}: {_strings(message.id)[0][:60]!r}"
             strings = _strings(message.string)
             if message.fuzzy:
                 problems.append(f"{label} is fuzzy")
             if not all(strings):
                 problems.append(f"{label} is untranslated")
                 continue
-            ids = _strings(message.id)
-            wanted = placeholders(ids[-1]) | placeholders(ids[0])
-            for text in strings:
-                if not placeholders(text) <= wanted or not (placeholders(ids[0]) - {"num"}) <= placeholders(text):
-                    problems.append(f"{label} has placeholders {sorted(placeholders(text))}, "
-                                    f"expected {sorted(wanted)}")
+            problems.extend(f"{label}: {issue}" for issue in placeholder_issues(message))
     return problems
 
 

@@ -8,25 +8,37 @@ POSTGRES = "postgresql+psycopg://portal@127.0.0.1/portal"
 
 def test_production_refuses_the_development_secret():
     with pytest.raises(ConfigError, match="SECRET_KEY"):
-        create_app({"ENV_NAME": "production", "SECRET_KEY": DEV_SECRET_KEY,
-                    "SQLALCHEMY_DATABASE_URI": POSTGRES})
+        create_app(
+            {
+                "ENV_NAME": "production",
+                "SECRET_KEY": DEV_SECRET_KEY,
+                "SQLALCHEMY_DATABASE_URI": POSTGRES,
+            }
+        )
 
 
 def test_production_refuses_a_short_secret():
     with pytest.raises(ConfigError, match="SECRET_KEY"):
-        create_app({"ENV_NAME": "production", "SECRET_KEY": "short",
-                    "SQLALCHEMY_DATABASE_URI": POSTGRES})
+        create_app(
+            {"ENV_NAME": "production", "SECRET_KEY": "short", "SQLALCHEMY_DATABASE_URI": POSTGRES}
+        )
 
 
 def test_production_refuses_the_embedded_database():
     with pytest.raises(ConfigError, match="DATABASE_URL"):
-        create_app({"ENV_NAME": "production", "SECRET_KEY": "x" * 40,
-                    "SQLALCHEMY_DATABASE_URI": "sqlite:///portal.sqlite3"})
+        create_app(
+            {
+                "ENV_NAME": "production",
+                "SECRET_KEY": "x" * 40,
+                "SQLALCHEMY_DATABASE_URI": "sqlite:///portal.sqlite3",
+            }
+        )
 
 
 def test_production_starts_with_real_settings_and_secure_cookies():
-    app = create_app({"ENV_NAME": "production", "SECRET_KEY": "x" * 40,
-                      "SQLALCHEMY_DATABASE_URI": POSTGRES})
+    app = create_app(
+        {"ENV_NAME": "production", "SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": POSTGRES}
+    )
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 

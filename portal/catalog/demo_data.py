@@ -38,7 +38,7 @@ class DemoDataError(ValueError):
 
 def slugify(name: str) -> str:
     """Comune slugs of the contract: lowercase, spaces and apostrophes turned into '-'."""
-    return re.sub(r"[\s'’]+", "-", name.strip().lower())
+    return re.sub(r"[\s'\u2019]+", "-", name.strip().lower())
 
 
 def italian_digest(text_fields: dict) -> str:
@@ -203,8 +203,10 @@ def load_territory(territory: dict) -> None:
             texts = {loc: item[loc] for loc in item if loc not in ("slug", "icon")}
             for locale, values in texts.items():
                 if set(values) != {"name", "description"}:
-                    raise DemoDataError(f"territory.yaml: {key} {item['slug']}.{locale} "
-                                        "needs exactly name and description")
+                    raise DemoDataError(
+                        f"territory.yaml: {key} {item['slug']}.{locale} "
+                        "needs exactly name and description"
+                    )
             set_translations(row, row_class, attr, texts)
     db.session.flush()
 

@@ -5,6 +5,7 @@ from flask import url_for
 from portal.catalog.models import Service
 from portal.catalog.services import Availability
 
+
 def agency_ld(agency) -> dict:
     data = {"@type": "GovernmentOrganization", "name": agency.legal_name or agency.name}
     if agency.website:

@@ -29,4 +29,3 @@ COST_LABELS = {
     "income-based": _l("Contribution based on income (ISEE)"),
     "fixed": _l("Fee set by the service"),
 }
-

@@ -16,22 +16,28 @@ def error_messages():
         403: (_("Access not allowed"), _("You do not have permission to see this page.")),
         404: (
             _("Page not found"),
-            _("The page you asked for does not exist or has moved. Start again from the home "
-              "page or look for a service."),
+            _(
+                "The page you asked for does not exist or has moved. Start again from the home "
+                "page or look for a service."
+            ),
         ),
         405: (_("Action not allowed"), _("This page cannot be used this way.")),
         413: (_("What you sent is too large"), _("Send a smaller file or less text.")),
         500: (
             _("Something went wrong on our side"),
-            _("The error has been recorded. Try again in a few minutes; if you were sending a "
-              "request, check in your personal area whether it arrived before sending it again."),
+            _(
+                "The error has been recorded. Try again in a few minutes; if you were sending a "
+                "request, check in your personal area whether it arrived before sending it again."
+            ),
         ),
     }
 
 
 def render_error(code: int, detail: str | None = None):
     title, message = error_messages().get(code, error_messages()[500])
-    return render_template("site/error.html", code=code, title=title, message=detail or message), code
+    return render_template(
+        "site/error.html", code=code, title=title, message=detail or message
+    ), code
 
 
 def init_app(app):
@@ -39,8 +45,10 @@ def init_app(app):
     def unsupported_locale(error):
         if not error.is_known_language:
             return render_error(404)
-        flash(_("This page is not available in the language you asked for: it is shown in Italian."),
-              "info")
+        flash(
+            _("This page is not available in the language you asked for: it is shown in Italian."),
+            "info",
+        )
         query = request.query_string.decode()
         target = path_in_language(request.path, "it") + (f"?{query}" if query else "")
         return redirect(target)
@@ -48,8 +56,11 @@ def init_app(app):
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return render_error(
-            400, _("The form has expired or was not sent from this site. Go back, reload the "
-                   "page and try again: nothing has been saved.")
+            400,
+            _(
+                "The form has expired or was not sent from this site. Go back, reload the "
+                "page and try again: nothing has been saved."
+            ),
         )
 
     @app.errorhandler(HTTPException)

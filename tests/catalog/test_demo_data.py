@@ -87,7 +87,9 @@ def test_every_card_is_complete_in_italian_and_english(app, locale):
 
 
 def test_cvi_is_offered_only_in_the_oglio_po(app):
-    cvi = db.session.execute(select(Service).filter_by(slug="centro-vita-indipendente")).scalar_one()
+    cvi = db.session.execute(
+        select(Service).filter_by(slug="centro-vita-indipendente")
+    ).scalar_one()
     assert {o.desk.slug for o in cvi.offerings} == {"viadana", "casalmaggiore"}
 
 
@@ -100,8 +102,10 @@ def test_health_services_of_the_casalasco_are_delivered_by_asst_cremona(app):
 
 def test_loading_twice_changes_nothing(app):
     def counts():
-        return [db.session.execute(select(func.count()).select_from(model)).scalar()
-                for model in (Service, Comune, Desk, Queue)]
+        return [
+            db.session.execute(select(func.count()).select_from(model)).scalar()
+            for model in (Service, Comune, Desk, Queue)
+        ]
 
     before = counts()
     demo_data.load(app.config["DEMO_DATA_DIR"])
@@ -115,28 +119,55 @@ def test_demo_load_command_reports_what_it_loaded(runner):
 
 
 def test_a_service_file_with_an_unknown_category_is_refused(tmp_path):
-    known = {"area": {"anziani"}, "category": {"anziani"}, "life_event": set(),
-             "desk": {"suzzara"}, "agency": set()}
-    doc = {"slug": "x", "area": "anziani", "category": "nope", "offered_by": ["suzzara"],
-           "status": "active", "cost": "free", "text": {}}
+    known = {
+        "area": {"anziani"},
+        "category": {"anziani"},
+        "life_event": set(),
+        "desk": {"suzzara"},
+        "agency": set(),
+    }
+    doc = {
+        "slug": "x",
+        "area": "anziani",
+        "category": "nope",
+        "offered_by": ["suzzara"],
+        "status": "active",
+        "cost": "free",
+        "text": {},
+    }
     with pytest.raises(demo_data.DemoDataError, match="category"):
         demo_data.validate_service(doc, "x", known)
 
 
 def test_a_service_file_missing_english_text_is_refused():
-    known = {"area": {"anziani"}, "category": {"anziani"}, "life_event": set(),
-             "desk": {"suzzara"}, "agency": set()}
+    known = {
+        "area": {"anziani"},
+        "category": {"anziani"},
+        "life_event": set(),
+        "desk": {"suzzara"},
+        "agency": set(),
+    }
     full = dict.fromkeys(demo_data.REQUIRED_TEXT, "testo")
-    doc = {"slug": "x", "area": "anziani", "category": "anziani", "offered_by": ["suzzara"],
-           "status": "active", "cost": "free", "text": {"it": full}}
+    doc = {
+        "slug": "x",
+        "area": "anziani",
+        "category": "anziani",
+        "offered_by": ["suzzara"],
+        "status": "active",
+        "cost": "free",
+        "text": {"it": full},
+    }
     with pytest.raises(demo_data.DemoDataError, match=r"text\.en"):
         demo_data.validate_service(doc, "x", known)
 
 
 @pytest.mark.parametrize(
     ("name", "slug"),
-    [("Cingia de' Botti", "cingia-de-botti"), ("San Martino dall'Argine",
-     "san-martino-dall-argine"), ("San Benedetto Po", "san-benedetto-po")],
+    [
+        ("Cingia de' Botti", "cingia-de-botti"),
+        ("San Martino dall'Argine", "san-martino-dall-argine"),
+        ("San Benedetto Po", "san-benedetto-po"),
+    ],
 )
 def test_comune_slugs_follow_the_contract(name, slug):
     assert demo_data.slugify(name) == slug

@@ -53,9 +53,7 @@ class Desk(db.Model):
 
     agency: Mapped[Agency] = relationship(lazy="joined")
     ambito: Mapped[Ambito] = relationship()
-    comuni: Mapped[list["Comune"]] = relationship(
-        back_populates="desk", order_by="Comune.name"
-    )
+    comuni: Mapped[list["Comune"]] = relationship(back_populates="desk", order_by="Comune.name")
     hours: Mapped[list["OpeningHours"]] = relationship(
         back_populates="desk",
         cascade="all, delete-orphan",

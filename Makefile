@@ -1,0 +1,51 @@
+# The portal's tasks. `make help` lists them; README.md gives the two a newcomer needs.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app portal
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+PYTEST_WORKERS ?= 2
+
+.PHONY: help install run db demo test test-postgres lint format i18n i18n-check ci
+
+help: ## List the tasks
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+install: ## Install everything: Python packages, Bootstrap Italia, compiled translations
+	@bash scripts/setup.sh
+
+db: ## Create or upgrade the database schema (DATABASE_URL, or the embedded SQLite file)
+	$(FLASK) db upgrade
+
+demo: db ## Load the demo territory and catalog (safe to repeat)
+	$(FLASK) demo load
+
+run: install demo ## Install, load the demo data and run the portal on http://HOST:PORT/
+	@echo ""
+	@echo "  The portal is starting: open http://$(HOST):$(PORT)/ in your browser (Ctrl+C stops it)."
+	@echo ""
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install lint i18n-check ## Install everything and run the whole test suite (embedded SQLite)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+test-postgres: install ## Run the test suite against PostgreSQL (PG_URL; fails if unreachable)
+	DATABASE_URL=$(PG_URL) $(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+lint: ## Lint and check formatting with ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: ## Format the code with ruff
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+i18n: ## Extract UI strings, update every locale's catalog and compile them
+	$(PY) scripts/i18n.py update
+
+i18n-check: ## Fail if the .pot is stale or a locale has untranslated or broken strings
+	$(PY) scripts/i18n.py check
+
+ci: test test-postgres ## What CI runs

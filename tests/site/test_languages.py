@@ -1,0 +1,44 @@
+from tests.pages import find_all, find_one, parse, text_of
+
+
+def test_root_redirects_by_accept_language(client):
+    response = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert response.status_code == 302 and response.location.endswith("/en/")
+    assert "Accept-Language" in response.headers["Vary"]
+    response = client.get("/", headers={"Accept-Language": "de-DE,de;q=0.9"})
+    assert response.location.endswith("/it/")
+
+
+def test_every_page_links_its_other_languages(client):
+    tree = parse(client.get("/it/servizi/misura-b2?comune=gonzaga"))
+    alternates = {
+        link.get("hreflang"): link.get("href")
+        for link in find_all(tree, ".//link[@rel='alternate']")
+    }
+    assert alternates["en"] == "http://portal.test/en/servizi/misura-b2?comune=gonzaga"
+    assert alternates["x-default"] == "http://portal.test/"
+    canonical = find_one(tree, ".//link[@rel='canonical']").get("href")
+    assert canonical == "http://portal.test/it/servizi/misura-b2"
+    switcher = find_one(tree, ".//ul[@class='language-switcher list-inline mb-0']")
+    assert find_one(switcher, ".//a[@hreflang='en']").get("href").endswith("?comune=gonzaga")
+
+
+def test_a_known_but_unsupported_language_shows_italian_with_a_notice(client):
+    response = client.get("/de/servizi/misura-b2", headers={"Accept-Language": "de"})
+    assert response.status_code == 302 and response.location.endswith("/it/servizi/misura-b2")
+    page = client.get(response.location)
+    assert "disponibile nella lingua" in text_of(parse(page))
+
+
+def test_a_garbage_language_segment_is_a_404_in_the_browsers_language(client):
+    response = client.get("/zz-qq/servizi/", headers={"Accept-Language": "en"})
+    assert response.status_code == 404
+    tree = parse(response)
+    assert tree.get("lang") == "en"
+    assert text_of(find_one(tree, ".//h1")) == "Page not found"
+
+
+def test_ui_strings_are_translated(client):
+    it = text_of(parse(client.get("/it/")))
+    en = text_of(parse(client.get("/en/")))
+    assert "Servizi più richiesti" in it and "Most requested services" in en
