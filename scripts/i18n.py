@@ -25,12 +25,14 @@ def locales() -> tuple[str, ...]:
 
 
 def pybabel(*args: str) -> None:
-    subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "babel.messages.frontend", *args],
-        check=True,
         cwd=ROOT,
-        stdout=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
     )
+    if done.returncode:
+        sys.exit(f"pybabel {args[0]} failed:\n{done.stderr}")
 
 
 def extract(target: Path) -> None:

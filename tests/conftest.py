@@ -6,8 +6,10 @@ import re
 
 import pytest
 from flask_migrate import upgrade
+from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import scoped_session, sessionmaker
 
 from portal import create_app
 from portal.catalog import demo_data
@@ -67,8 +69,10 @@ def _rollback(request):
         connection = db.engine.connect()
         transaction = connection.begin()
         original = db.session
-        db.session = db._make_scoped_session(
-            {"bind": connection, "join_transaction_mode": "create_savepoint"}
+        # A plain Session: Flask-SQLAlchemy's own picks the engine, not the bound connection.
+        db.session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+            scopefunc=_app_ctx_id,
         )
         try:
             yield

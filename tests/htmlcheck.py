@@ -35,10 +35,14 @@ def check_page(body: str, url: str) -> None:
 
 
 class CheckingClient(FlaskClient):
-    """A test client that checks every HTML response it receives."""
+    """A test client that checks every HTML response it receives.
+
+    Each request gets a fresh application context (so a fresh `g`), as it would in production,
+    even while the test itself holds one for its database work."""
 
     def open(self, *args, **kwargs):
-        response = super().open(*args, **kwargs)
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
         if response.mimetype == "text/html" and response.status_code != 304:
             url = args[0] if args and isinstance(args[0], str) else kwargs.get("path", "?")
             check_page(response.get_data(as_text=True), url)

@@ -39,7 +39,7 @@ def test_card_has_the_designers_italia_sections_in_order(client):
         assert by_data_element(tree, name), name
     assert "Servizio attivo" in text_of(by_data_element(tree, "service-status")[0])
     crumbs = [text_of(li) for li in find_all(tree, ".//ol[@data-element='breadcrumb']/li")]
-    assert crumbs[:2] == ["Home /", "Servizi /"] and crumbs[-1].startswith("Servizio di Assistenza")
+    assert crumbs[:2] == ["Home/", "Servizi/"] and crumbs[-1].startswith("Servizio di Assistenza")
 
 
 def test_card_carries_government_service_json_ld(client):
@@ -56,7 +56,7 @@ def test_card_for_a_comune_where_offered_shows_its_desk_and_today(client):
     page = client.get("/it/servizi/assistenza-domiciliare-sad?comune=gonzaga")
     tree = parse(page)
     box = text_of(find_one(tree, ".//section[@aria-labelledby='availability-title']"))
-    assert "offerto ai residenti di Gonzaga" in box
+    assert "disponibile per i residenti di Gonzaga" in box
     assert "PUA Ambito di Suzzara" in box
     assert "Oggi" in box
 

@@ -41,4 +41,5 @@ def test_a_garbage_language_segment_is_a_404_in_the_browsers_language(client):
 def test_ui_strings_are_translated(client):
     it = text_of(parse(client.get("/it/")))
     en = text_of(parse(client.get("/en/")))
-    assert "Servizi più richiesti" in it and "Most requested services" in en
+    assert "Servizi più richiesti" in it
+    assert "Most requested services" in en

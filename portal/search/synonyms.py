@@ -1,0 +1,70 @@
+"""The synonym dictionary: words people use, per language, grouped under shared concepts.
+
+`synonyms/{lang}.yaml` maps a concept key to that language's terms. A query that contains any
+term of a concept (compared after the language's own analysis, so plurals and accents match) is
+expanded with the concept's Italian and English terms, which is how a query in Urdu or Chinese
+finds a card written in Italian."""
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from portal.search.analysis import words
+
+DICTIONARY_DIR = Path(__file__).resolve().parent / "synonyms"
+EXPANSION_LOCALES = ("it", "en")
+
+
+@dataclass(frozen=True)
+class Dictionary:
+    # concept -> {lang: [terms]}
+    concepts: dict
+    # lang -> [(analysed term, concept)]
+    patterns: dict
+
+
+@cache
+def dictionary(directory: Path = DICTIONARY_DIR) -> Dictionary:
+    """Load every language file once per process."""
+    concepts: dict[str, dict[str, list[str]]] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        lang = path.stem
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for concept, terms in data.items():
+            concepts.setdefault(concept, {})[lang] = [str(term) for term in terms or []]
+    patterns: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    for concept, by_lang in concepts.items():
+        for lang, terms in by_lang.items():
+            for term in terms:
+                analysed = tuple(words(term, lang))
+                if analysed:
+                    patterns.setdefault(lang, []).append((analysed, concept))
+    return Dictionary(concepts=concepts, patterns=patterns)
+
+
+def _contains(sequence: list[str], part: tuple[str, ...]) -> bool:
+    size = len(part)
+    return any(tuple(sequence[i : i + size]) == part for i in range(len(sequence) - size + 1))
+
+
+def concepts_in(query: str, directory: Path = DICTIONARY_DIR) -> list[str]:
+    """The concepts whose terms, in any language, occur in the query."""
+    found = []
+    for lang, patterns in dictionary(directory).patterns.items():
+        analysed = words(query, lang)
+        for pattern, concept in patterns:
+            if concept not in found and _contains(analysed, pattern):
+                found.append(concept)
+    return found
+
+
+def expansions(query: str, locale: str) -> list[tuple[str, str]]:
+    """(language, term) pairs to search besides the query's own words."""
+    book = dictionary()
+    result = []
+    for concept in concepts_in(query):
+        for lang in dict.fromkeys((locale, *EXPANSION_LOCALES)):
+            result.extend((lang, term) for term in book.concepts[concept].get(lang, []))
+    return result
