@@ -15,7 +15,9 @@ from whoosh.support.charset import accent_map
 
 # Words: letters, digits and marks of any script (Devanagari vowel signs are marks), so that
 # "mamma's" or "L2" stay tokens; Han characters are single tokens since Chinese has no spaces.
-WORD_PATTERN = r"[\u4e00-\u9fff\u3400-\u4dbf]|[^\W\u4e00-\u9fff\u3400-\u4dbf](?:[^\W\u4e00-\u9fff]|[\u0900-\u0dff\u0600-\u06ff\u0a00-\u0a7f])*"
+HAN = r"\u4e00-\u9fff\u3400-\u4dbf"
+MARKS = r"\u0600-\u06ff\u0900-\u0dff"  # Arabic-script and Indic combining signs
+WORD_PATTERN = rf"[{HAN}]|[^\W{HAN}](?:[^\W{HAN}]|[{MARKS}])*"
 
 # Scripts whose combining marks carry meaning: folding them would merge different words.
 NO_FOLDING = frozenset({"hi", "pa", "bn", "ur", "ar", "zh"})
