@@ -10,11 +10,14 @@ from portal.api.views import bp as api_bp
 from portal.catalog.cli import demo_cli
 from portal.catalog.views import bp as catalog_bp
 from portal.extensions import babel, csrf, db, migrate
+from portal.search import indexing
+from portal.search.cli import search_cli
+from portal.search.views import bp as search_bp
 from portal.site import errors
 from portal.site.views import bp as site_bp
 
-BLUEPRINTS = (site_bp, catalog_bp, api_bp)
-COMMANDS = (demo_cli,)
+BLUEPRINTS = (site_bp, catalog_bp, search_bp, api_bp)
+COMMANDS = (demo_cli, search_cli)
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 
@@ -45,4 +48,5 @@ def create_app(config=None):
     for command in COMMANDS:
         app.cli.add_command(command)
     errors.init_app(app)
+    indexing.init_app(app)
     return app

@@ -31,6 +31,7 @@ def defaults(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "SEARCH_INDEX_DIR": str(Path(instance_path) / "search-index"),
         "DEMO_DATA_DIR": str(Path(__file__).resolve().parent / "catalog" / "demo"),
     }
 
@@ -44,6 +45,8 @@ def from_environment(environ=os.environ) -> dict:
         settings["SECRET_KEY"] = environ["SECRET_KEY"]
     if environ.get("DATABASE_URL"):
         settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(environ["DATABASE_URL"])
+    if environ.get("SEARCH_INDEX_DIR"):
+        settings["SEARCH_INDEX_DIR"] = environ["SEARCH_INDEX_DIR"]
     if environ.get("PUBLIC_BASE_URL"):
         settings["PUBLIC_BASE_URL"] = environ["PUBLIC_BASE_URL"].rstrip("/")
     return settings

@@ -15,6 +15,7 @@ from portal import create_app
 from portal.catalog import demo_data
 from portal.config import normalise_database_url
 from portal.extensions import db
+from portal.search import indexing
 from tests.htmlcheck import CheckingClient
 
 
@@ -47,6 +48,7 @@ def app(tmp_path_factory, worker_id):
             "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SERVER_NAME": "portal.test",
+            "SEARCH_INDEX_DIR": str(tmp_path_factory.mktemp("search-index")),
         }
     )
     app.test_client_class = CheckingClient
@@ -65,6 +67,7 @@ def _rollback(request):
         yield
         return
     app = request.getfixturevalue("app")
+    generation = app.extensions["search_index"].generation()
     with app.app_context():
         connection = db.engine.connect()
         transaction = connection.begin()
@@ -81,6 +84,9 @@ def _rollback(request):
             db.session = original
             transaction.rollback()
             connection.close()
+            if app.extensions["search_index"].generation() != generation:
+                # The test changed the catalog and so the index: bring it back to the data.
+                indexing.rebuild(app)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from portal.catalog.models import (
+    Area,
     Category,
     Comune,
     Desk,
@@ -34,6 +35,14 @@ def _published():
 def find_service(slug: str) -> Service | None:
     """A published service by slug."""
     return db.session.execute(_published().where(Service.slug == slug)).scalar_one_or_none()
+
+
+def services_by_slug(slugs) -> dict[str, Service]:
+    """Published services by slug, loaded in one query (for a page of search results)."""
+    if not slugs:
+        return {}
+    query = _published().where(Service.slug.in_(list(slugs)))
+    return {service.slug: service for service in db.session.execute(query).scalars()}
 
 
 def find_by_slug(model, slug: str):
@@ -81,6 +90,10 @@ def services_offered_by(desk: Desk) -> list[Service]:
         .order_by(Service.popularity.desc())
     )
     return list(db.session.execute(query).scalars())
+
+
+def areas() -> list[Area]:
+    return list(db.session.execute(select(Area).order_by(Area.position)).scalars())
 
 
 def categories() -> list[Category]:

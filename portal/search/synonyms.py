@@ -23,6 +23,8 @@ class Dictionary:
     concepts: dict
     # lang -> [(analysed term, concept)]
     patterns: dict
+    # every word of every term, unstemmed: words a spelling corrector must leave alone
+    vocabulary: frozenset
 
 
 @cache
@@ -35,13 +37,20 @@ def dictionary(directory: Path = DICTIONARY_DIR) -> Dictionary:
         for concept, terms in data.items():
             concepts.setdefault(concept, {})[lang] = [str(term) for term in terms or []]
     patterns: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    vocabulary = set()
     for concept, by_lang in concepts.items():
         for lang, terms in by_lang.items():
             for term in terms:
                 analysed = tuple(words(term, lang))
                 if analysed:
                     patterns.setdefault(lang, []).append((analysed, concept))
-    return Dictionary(concepts=concepts, patterns=patterns)
+                vocabulary.update(words(term, lang, stem=False))
+    return Dictionary(concepts=concepts, patterns=patterns, vocabulary=frozenset(vocabulary))
+
+
+def is_known_word(word: str) -> bool:
+    """Whether the dictionary has this (unstemmed, folded) word in any language."""
+    return word in dictionary().vocabulary
 
 
 def _contains(sequence: list[str], part: tuple[str, ...]) -> bool:

@@ -1,0 +1,50 @@
+"""Validation of the search page's and API's parameters (GET: no CSRF, nothing is changed)."""
+
+from dataclasses import dataclass
+
+from portal.catalog import services as catalog
+from portal.catalog.models import Area, Category, Comune
+from portal.search.query import clean
+
+
+class BadSearchParameter(ValueError):
+    """A filter names something that does not exist; `field` says which."""
+
+    def __init__(self, field: str, value: str):
+        super().__init__(f"{field}={value!r}")
+        self.field = field
+        self.value = value
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    text: str
+    comune: Comune | None
+    category: Category | None
+    area: Area | None
+    page: int
+
+
+def _lookup(model, field, value):
+    value = (value or "").strip()
+    if not value:
+        return None
+    found = catalog.find_by_slug(model, value)
+    if found is None:
+        raise BadSearchParameter(field, value)
+    return found
+
+
+def parse_params(args, names=("comune", "categoria", "area")) -> SearchParams:
+    """Read q, comune, category, area and page; unknown slugs raise BadSearchParameter."""
+    comune_key, category_key, area_key = names
+    raw_page = (args.get("page") or "1").strip()
+    if not raw_page.isdigit() or not 1 <= int(raw_page) <= 1000:
+        raise BadSearchParameter("page", raw_page)
+    return SearchParams(
+        text=clean(args.get("q", "")),
+        comune=_lookup(Comune, comune_key, args.get(comune_key)),
+        category=_lookup(Category, category_key, args.get(category_key)),
+        area=_lookup(Area, area_key, args.get(area_key)),
+        page=int(raw_page),
+    )

@@ -1,0 +1,170 @@
+"""The search index: one document per published service, with fields per locale.
+
+Each locale the portal supports has its own analysed fields (title, keywords, summary, body),
+plus an unstemmed `words_*` field used for spelling suggestions, typo tolerance and prefixes.
+Filters and facets use the category, area and comuni keyword fields."""
+
+import logging
+import shutil
+import warnings
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.writing import AsyncWriter
+
+from portal.search.analysis import analyzer
+
+log = logging.getLogger(__name__)
+
+TEXT_FIELDS = {"title": 6.0, "keywords": 4.0, "summary": 2.0, "body": 1.0}
+
+
+def build_schema(locales) -> Schema:
+    fields = {
+        "slug": ID(stored=True, unique=True),
+        "category": KEYWORD(stored=True, commas=True),
+        "topics": KEYWORD(commas=True),
+        "area": KEYWORD(stored=True),
+        "comuni": KEYWORD(commas=True),
+        "life_events": KEYWORD(commas=True),
+        "popularity": NUMERIC(stored=True, sortable=True),
+    }
+    for locale in locales:
+        for name, boost in TEXT_FIELDS.items():
+            fields[f"{name}_{locale}"] = TEXT(
+                analyzer=analyzer(locale),
+                field_boost=boost,
+                stored=name in ("title", "summary", "body"),
+            )
+        fields[f"words_{locale}"] = TEXT(analyzer=analyzer(locale, stem=False), spelling=True)
+    return Schema(**fields)
+
+
+def service_document(service, locales) -> dict:
+    """The index document of a service: its text in every locale it has, and its filters."""
+    rows = {row.locale: row for row in service.translations}
+    comuni = sorted({c.slug for o in service.offerings for c in o.desk.comuni})
+    doc = {
+        "slug": service.slug,
+        "category": service.category.slug,
+        "topics": ",".join(topic.slug for topic in service.topics),
+        "area": service.area.slug,
+        "comuni": ",".join(comuni),
+        "life_events": ",".join(event.slug for event in service.life_events),
+        "popularity": service.popularity,
+    }
+    sections = (
+        "audience",
+        "how_to",
+        "documents",
+        "outputs",
+        "times",
+        "costs",
+        "access",
+        "conditions",
+    )
+    for locale in locales:
+        row = rows.get(locale)
+        if row is None:
+            continue
+        body = "\n".join(getattr(row, name) or "" for name in sections)
+        doc[f"title_{locale}"] = row.title
+        doc[f"keywords_{locale}"] = row.keywords
+        doc[f"summary_{locale}"] = row.summary
+        doc[f"body_{locale}"] = body
+        doc[f"words_{locale}"] = " ".join((row.title, row.keywords, row.summary, body))
+    return doc
+
+
+class SearchIndex:
+    """The deployment's index on disk, opened once per process."""
+
+    def __init__(self, directory: str, locales):
+        self.directory = Path(directory)
+        self.locales = tuple(locales)
+        self.schema = build_schema(self.locales)
+        self._ix = None
+
+    @property
+    def ix(self):
+        if self._ix is None:
+            self._ix = whoosh_index.open_dir(str(self.directory))
+        return self._ix
+
+    def exists(self) -> bool:
+        return whoosh_index.exists_in(str(self.directory))
+
+    def is_usable(self) -> bool:
+        """The index is there, readable, and has the fields this configuration needs."""
+        if not self.exists():
+            return False
+        try:
+            ix = whoosh_index.open_dir(str(self.directory))
+        except Exception as error:  # any read failure means a corrupt index: rebuild it
+            log.warning("search index at %s is unreadable: %s", self.directory, str(error))
+            return False
+        # Whoosh leaves the files of a segment it fails to read open; they are closed when the
+        # exception is released, which must not warn: the failure is expected and handled.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            try:
+                with ix.searcher() as searcher:
+                    searcher.doc_count()
+                    for name in ("slug", "words_it"):
+                        list(searcher.lexicon(name))
+            except Exception as error:  # as above: corrupt segments
+                log.warning("search index at %s is corrupt: %s", self.directory, str(error))
+                return False
+            finally:
+                ix.close()
+        return set(self.schema.names()) <= set(ix.schema.names())
+
+    def close(self) -> None:
+        if self._ix is not None:
+            self._ix.close()
+            self._ix = None
+
+    def create_empty(self) -> None:
+        self.close()
+        shutil.rmtree(self.directory, ignore_errors=True)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._ix = whoosh_index.create_in(str(self.directory), self.schema)
+
+    def rebuild(self, services, progress=None) -> int:
+        """Replace the index with these services; returns how many were indexed."""
+        self.create_empty()
+        writer = self.ix.writer(limitmb=256)
+        count = 0
+        try:
+            for service in services:
+                writer.add_document(**service_document(service, self.locales))
+                count += 1
+                if progress:
+                    progress(1)
+            writer.commit(optimize=True)
+        except BaseException:
+            writer.cancel()
+            raise
+        return count
+
+    def update(self, upserts, deletions) -> None:
+        """Apply changed services and removed slugs in one commit."""
+        if not upserts and not deletions:
+            return
+        writer = AsyncWriter(self.ix, writerargs={"timeout": 5.0})
+        for slug in deletions:
+            writer.delete_by_term("slug", slug)
+        for doc in upserts:
+            writer.update_document(**doc)
+        writer.commit()
+
+    def generation(self) -> int:
+        return self.ix.latest_generation()
+
+    def doc_count(self) -> int:
+        with self.ix.searcher() as searcher:
+            return searcher.doc_count()
+
+    def searcher(self):
+        return self.ix.searcher()

@@ -1,0 +1,153 @@
+"""Turns what a citizen typed into a Whoosh query, without ever using a query parser.
+
+The text is cut to a sane length, stripped of control characters and split into words and
+"quoted phrases"; each word becomes term queries on the fields of the reader's locale, of Italian
+(every service has Italian text) and of English; synonyms add the dictionary's terms; typo
+tolerance adds fuzzy terms when asked. Operators such as AND, *, field: are just words here."""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from whoosh import query as q
+
+from portal.search.analysis import words
+from portal.search.index import TEXT_FIELDS
+from portal.search.synonyms import expansions, is_known_word
+
+MAX_QUERY_CHARS = 200
+MAX_WORDS = 24
+QUOTED = re.compile(r'"([^"]+)"')
+
+# How much each locale's fields count, relative to the reader's own.
+LOCALE_WEIGHT = {"own": 1.0, "it": 0.8, "en": 0.6}
+SYNONYM_WEIGHT = 0.7
+FUZZY_WEIGHT = 0.35
+
+
+def clean(text: str | None) -> str:
+    """The user's text without control characters, whitespace collapsed, at most 200 chars."""
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in (text or "")[:2000])
+    return " ".join(text.split())[:MAX_QUERY_CHARS]
+
+
+@dataclass
+class ParsedQuery:
+    text: str
+    phrases: list[str] = field(default_factory=list)
+    loose: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not (self.phrases or self.loose.strip())
+
+
+def split(text: str) -> ParsedQuery:
+    """Separate "quoted phrases" from loose words; an unbalanced quote is just a character."""
+    phrases = [p.strip() for p in QUOTED.findall(text) if p.strip()]
+    loose = QUOTED.sub(" ", text).replace('"', " ")
+    return ParsedQuery(text=text, phrases=phrases, loose=loose)
+
+
+def search_locales(locale: str, available) -> list[tuple[str, float]]:
+    """The locales whose fields a search in `locale` reads, with their weights."""
+    chosen = [(locale, LOCALE_WEIGHT["own"])]
+    for other in ("it", "en"):
+        if other != locale and other in available:
+            chosen.append((other, LOCALE_WEIGHT[other]))
+    return chosen
+
+
+def _terms_query(text: str, lang: str, weight: float) -> list[q.Query]:
+    subqueries = []
+    tokens = words(text, lang)[:MAX_WORDS]
+    for name in TEXT_FIELDS:
+        fieldname = f"{name}_{lang}"
+        subqueries.extend(q.Term(fieldname, token, boost=weight) for token in tokens)
+    return subqueries
+
+
+def _phrase_query(text: str, lang: str, weight: float) -> list[q.Query]:
+    tokens = words(text, lang)
+    if not tokens:
+        return []
+    if len(tokens) == 1:
+        return _terms_query(text, lang, weight)
+    return [q.Phrase(f"{name}_{lang}", tokens, boost=weight * 1.5) for name in TEXT_FIELDS]
+
+
+def build(parsed: ParsedQuery, locale: str, available, fuzzy: bool = False) -> q.Query:
+    """The query for a cleaned, split user text."""
+    subqueries: list[q.Query] = []
+    locales = search_locales(locale, available)
+    for lang, weight in locales:
+        subqueries.extend(_terms_query(parsed.loose, lang, weight))
+        for phrase in parsed.phrases:
+            subqueries.extend(_phrase_query(phrase, lang, weight * 2))
+        if fuzzy:
+            subqueries.extend(_fuzzy_terms(parsed.text, lang, weight * FUZZY_WEIGHT))
+    for lang, term in expansions(parsed.text, locale):
+        if lang in available:
+            subqueries.extend(_phrase_query(term, lang, SYNONYM_WEIGHT))
+    if not subqueries:
+        return q.NullQuery
+    return q.Or(subqueries, scale=0.1)
+
+
+def _fuzzy_terms(text: str, lang: str, weight: float) -> list[q.Query]:
+    terms = []
+    for token in words(text, lang, stem=False)[:MAX_WORDS]:
+        if len(token) < 4:
+            continue
+        distance = 1 if len(token) < 8 else 2
+        terms.append(
+            q.FuzzyTerm(f"words_{lang}", token, boost=weight, maxdist=distance, prefixlength=1)
+        )
+    return terms
+
+
+def prefix_query(text: str, locale: str, available) -> q.Query:
+    """Autocomplete: the last word as a prefix, the others as whole words, on titles too."""
+    subqueries = []
+    for lang, weight in search_locales(locale, available):
+        tokens = words(text, lang, stem=False)
+        if not tokens:
+            continue
+        *complete, last = tokens
+        parts = [q.Prefix(f"words_{lang}", last, boost=weight)]
+        parts += [q.Term(f"words_{lang}", token, boost=weight) for token in complete]
+        subqueries.append(q.And(parts))
+        # A title that starts the same way is the best completion.
+        subqueries.append(
+            q.Prefix(
+                f"title_{lang}",
+                words(last, lang)[0] if words(last, lang) else last,
+                boost=weight * 5,
+            )
+        )
+    return q.Or(subqueries) if subqueries else q.NullQuery
+
+
+def suggestion(searcher, text: str, locale: str, available) -> str | None:
+    """The query with mistyped words corrected, or None when every word is known.
+
+    A word is known when some document has it in the reader's locale, Italian or English,
+    or when the synonym dictionary has it; only unknown words are corrected, from the
+    reader's locale's vocabulary."""
+    fieldnames = [f"words_{lang}" for lang, _weight in search_locales(locale, available)]
+    corrector = searcher.corrector(f"words_{locale}")
+    changed = False
+    corrected = []
+    for token in words(text, locale, stem=False):
+        known = is_known_word(token) or any(searcher.doc_frequency(f, token) for f in fieldnames)
+        if len(token) > 3 and not known:
+            # Closest first: Whoosh ranks suggestions within a distance by frequency.
+            found = corrector.suggest(token, limit=1, maxdist=1)
+            if not found and len(token) >= 6:
+                found = corrector.suggest(token, limit=1, maxdist=2)
+            if found and found[0] != token:
+                corrected.append(found[0])
+                changed = True
+                continue
+        corrected.append(token)
+    return " ".join(corrected) if changed else None
