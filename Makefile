@@ -8,7 +8,7 @@ PORT ?= 5000
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 PYTEST_WORKERS ?= 2
 
-.PHONY: help install run db demo test test-postgres lint format i18n i18n-check ci
+.PHONY: help install run db demo test test-postgres lint format i18n i18n-check bench search-quality ci
 
 help: ## List the tasks
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -47,5 +47,11 @@ i18n: ## Extract UI strings, update every locale's catalog and compile them
 
 i18n-check: ## Fail if the .pot is stale or a locale has untranslated or broken strings
 	$(PY) scripts/i18n.py check
+
+search-quality: ## Print search MRR and nDCG@5 per query language on the judged queries
+	$(FLASK) search evaluate
+
+bench: install ## Benchmark search: Whoosh vs SQLite FTS5 on 50,000 synthetic services
+	SEARCH_INDEX_DIR=$$(mktemp -d) $(FLASK) search bench --services $${SERVICES:-50000} --comuni 1500 --queries 450
 
 ci: test test-postgres ## What CI runs

@@ -99,7 +99,7 @@ def services():
             "page": found.page,
             "pages": found.pages,
             "results": results,
-            "facets": {"category": found.facets["topics"], "area": found.facets["area"]},
+            "facets": found.facets,
             "suggestion": found.corrected or found.suggestion,
         }
     )

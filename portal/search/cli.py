@@ -1,6 +1,7 @@
 """`flask --app portal search ...`: rebuild the index, measure search quality."""
 
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -49,3 +50,22 @@ def evaluate_command(judgements):
             f"{miss.rank or 'none'}; got {miss.top[:3]}",
             file=sys.stderr,
         )
+
+
+@search_cli.command("bench")
+@click.option("--services", default=50_000, show_default=True)
+@click.option("--comuni", default=1_500, show_default=True)
+@click.option("--queries", default=450, show_default=True)
+@with_appcontext
+def bench_command(services, comuni, queries):
+    """Benchmark Whoosh against SQLite FTS5 on a synthetic catalog (prints figures)."""
+    from portal.search import bench  # imported here: only benchmarks need it
+
+    bench.run(
+        current_app,
+        Path(current_app.config["DEMO_DATA_DIR"]),
+        services,
+        comuni,
+        queries,
+        click.echo,
+    )

@@ -1,7 +1,9 @@
 """The search index: one document per published service, with fields per locale.
 
-Each locale the portal supports has its own analysed fields (title, keywords, summary, body),
-plus an unstemmed `words_*` field used for spelling suggestions, typo tolerance and prefixes.
+Each locale the portal supports has two analysed fields: `head_*` (title and keywords, where a
+match counts most) and `text_*` (summary and the card's sections); an unstemmed `words_*` field
+serves spelling suggestions, typo tolerance and prefixes; summary and body are stored for the
+snippets. Few fields keep queries fast: each word becomes one term per field and locale.
 Filters and facets use the category, area and comuni keyword fields."""
 
 import logging
@@ -10,34 +12,34 @@ import warnings
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.writing import AsyncWriter
 
 from portal.search.analysis import analyzer
 
 log = logging.getLogger(__name__)
 
-TEXT_FIELDS = {"title": 6.0, "keywords": 4.0, "summary": 2.0, "body": 1.0}
+# Searched fields and how much a match in each counts.
+TEXT_FIELDS = {"head": 5.0, "text": 1.0}
+SECTIONS = ("audience", "how_to", "documents", "outputs", "times", "costs", "access", "conditions")
 
 
 def build_schema(locales) -> Schema:
     fields = {
         "slug": ID(stored=True, unique=True),
-        "category": KEYWORD(stored=True, commas=True),
+        "category": KEYWORD(stored=True, sortable=True),
         "topics": KEYWORD(commas=True),
-        "area": KEYWORD(stored=True),
+        "area": KEYWORD(stored=True, sortable=True),
         "comuni": KEYWORD(commas=True),
         "life_events": KEYWORD(commas=True),
         "popularity": NUMERIC(stored=True, sortable=True),
     }
     for locale in locales:
         for name, boost in TEXT_FIELDS.items():
-            fields[f"{name}_{locale}"] = TEXT(
-                analyzer=analyzer(locale),
-                field_boost=boost,
-                stored=name in ("title", "summary", "body"),
-            )
-        fields[f"words_{locale}"] = TEXT(analyzer=analyzer(locale, stem=False), spelling=True)
+            fields[f"{name}_{locale}"] = TEXT(analyzer=analyzer(locale), field_boost=boost)
+        fields[f"words_{locale}"] = TEXT(analyzer=analyzer(locale, stem=False), phrase=False)
+        fields[f"summary_{locale}"] = STORED()
+        fields[f"body_{locale}"] = STORED()
     return Schema(**fields)
 
 
@@ -54,27 +56,23 @@ def service_document(service, locales) -> dict:
         "life_events": ",".join(event.slug for event in service.life_events),
         "popularity": service.popularity,
     }
-    sections = (
-        "audience",
-        "how_to",
-        "documents",
-        "outputs",
-        "times",
-        "costs",
-        "access",
-        "conditions",
-    )
     for locale in locales:
         row = rows.get(locale)
-        if row is None:
-            continue
-        body = "\n".join(getattr(row, name) or "" for name in sections)
-        doc[f"title_{locale}"] = row.title
-        doc[f"keywords_{locale}"] = row.keywords
-        doc[f"summary_{locale}"] = row.summary
-        doc[f"body_{locale}"] = body
-        doc[f"words_{locale}"] = " ".join((row.title, row.keywords, row.summary, body))
+        if row is not None:
+            body = "\n".join(getattr(row, name) or "" for name in SECTIONS)
+            doc.update(locale_fields(locale, row.title, row.keywords, row.summary, body))
     return doc
+
+
+def locale_fields(locale, title, keywords, summary, body) -> dict:
+    """The fields one locale's text fills (also used by the benchmark's synthetic catalog)."""
+    return {
+        f"head_{locale}": f"{title}\n{keywords}",
+        f"text_{locale}": f"{summary}\n{body}",
+        f"words_{locale}": " ".join((title, keywords, summary, body)),
+        f"summary_{locale}": summary,
+        f"body_{locale}": body,
+    }
 
 
 class SearchIndex:
@@ -133,12 +131,17 @@ class SearchIndex:
 
     def rebuild(self, services, progress=None) -> int:
         """Replace the index with these services; returns how many were indexed."""
+        documents = (service_document(service, self.locales) for service in services)
+        return self.rebuild_from_documents(documents, progress)
+
+    def rebuild_from_documents(self, documents, progress=None) -> int:
+        """Replace the index with these documents, in one optimised segment."""
         self.create_empty()
         writer = self.ix.writer(limitmb=256)
         count = 0
         try:
-            for service in services:
-                writer.add_document(**service_document(service, self.locales))
+            for document in documents:
+                writer.add_document(**document)
                 count += 1
                 if progress:
                     progress(1)

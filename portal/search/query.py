@@ -20,9 +20,19 @@ MAX_WORDS = 24
 QUOTED = re.compile(r'"([^"]+)"')
 
 # How much each locale's fields count, relative to the reader's own.
-LOCALE_WEIGHT = {"own": 1.0, "it": 0.8, "en": 0.6}
+LOCALE_WEIGHT = {"own": 1.0, "it": 0.8}
 SYNONYM_WEIGHT = 0.7
+# A term in more than this share of documents is left out of the query (see below).
+MAX_DOCUMENT_SHARE = 0.4
+KEEP_RAREST = 2
 FUZZY_WEIGHT = 0.35
+
+
+class PreloadedOr(q.Or):
+    """Pre-loads every clause's matches into arrays: much faster than Whoosh's default binary
+    tree of union matchers when a query has dozens of clauses and most documents match."""
+
+    matcher_type = q.Or.ARRAY_MATCHER
 
 
 def clean(text: str | None) -> str:
@@ -50,48 +60,71 @@ def split(text: str) -> ParsedQuery:
 
 
 def search_locales(locale: str, available) -> list[tuple[str, float]]:
-    """The locales whose fields a search in `locale` reads, with their weights."""
+    """The locales whose fields a search in `locale` reads, with their weights: the reader's
+    own and Italian, which every service has. Other languages reach the cards through the
+    synonym dictionary; reading every locale's fields would cost a search in each."""
     chosen = [(locale, LOCALE_WEIGHT["own"])]
-    for other in ("it", "en"):
-        if other != locale and other in available:
-            chosen.append((other, LOCALE_WEIGHT[other]))
+    if locale != "it" and "it" in available:
+        chosen.append(("it", LOCALE_WEIGHT["it"]))
     return chosen
 
 
-def _terms_query(text: str, lang: str, weight: float) -> list[q.Query]:
-    subqueries = []
-    tokens = words(text, lang)[:MAX_WORDS]
-    for name in TEXT_FIELDS:
-        fieldname = f"{name}_{lang}"
-        subqueries.extend(q.Term(fieldname, token, boost=weight) for token in tokens)
-    return subqueries
+def _terms_query(text: str, lang: str, weight: float, fields=TEXT_FIELDS) -> list[q.Query]:
+    tokens = list(dict.fromkeys(words(text, lang)))[:MAX_WORDS]
+    return [q.Term(f"{name}_{lang}", token, boost=weight) for name in fields for token in tokens]
 
 
-def _phrase_query(text: str, lang: str, weight: float) -> list[q.Query]:
+def _phrase_query(text: str, lang: str, weight: float, fields=TEXT_FIELDS) -> list[q.Query]:
     tokens = words(text, lang)
-    if not tokens:
-        return []
-    if len(tokens) == 1:
-        return _terms_query(text, lang, weight)
-    return [q.Phrase(f"{name}_{lang}", tokens, boost=weight * 1.5) for name in TEXT_FIELDS]
+    if len(tokens) < 2:
+        return _terms_query(text, lang, weight, fields)
+    return [q.Phrase(f"{name}_{lang}", tokens, boost=weight * 1.5) for name in fields]
 
 
-def build(parsed: ParsedQuery, locale: str, available, fuzzy: bool = False) -> q.Query:
-    """The query for a cleaned, split user text."""
+def _synonym_terms(parsed: ParsedQuery, locale: str, available) -> list[q.Query]:
+    # Synonyms count in titles and keywords only, where they are meant to be found, and as
+    # words rather than phrases: phrase matching costs more than it adds there.
+    synonym_words = {
+        (lang, token)
+        for lang, term in expansions(parsed.text, locale)
+        if lang in available
+        for token in words(term, lang)
+    }
+    return [
+        q.Term(f"head_{lang}", token, boost=SYNONYM_WEIGHT) for lang, token in sorted(synonym_words)
+    ]
+
+
+def _without_common_terms(subqueries: list[q.Query], searcher) -> list[q.Query]:
+    """Drop term clauses that most documents match: they barely change the ranking (their
+    IDF is near zero) but cost the most to score. The rarest clauses always stay."""
+    total = searcher.doc_count() or 1
+    terms = [sub for sub in subqueries if isinstance(sub, q.Term)]
+    frequency = {id(t): searcher.doc_frequency(t.fieldname, t.text) for t in terms}
+    common = {key for key, df in frequency.items() if df > MAX_DOCUMENT_SHARE * total}
+    if len(common) >= len(terms):
+        keep = sorted(terms, key=lambda t: frequency[id(t)])[:KEEP_RAREST]
+        common -= {id(t) for t in keep}
+    return [sub for sub in subqueries if id(sub) not in common]
+
+
+def build(
+    parsed: ParsedQuery, locale: str, available, fuzzy: bool = False, searcher=None
+) -> q.Query:
+    """Documents that contain any word of the query or of its synonyms."""
     subqueries: list[q.Query] = []
-    locales = search_locales(locale, available)
-    for lang, weight in locales:
+    for lang, weight in search_locales(locale, available):
         subqueries.extend(_terms_query(parsed.loose, lang, weight))
         for phrase in parsed.phrases:
             subqueries.extend(_phrase_query(phrase, lang, weight * 2))
         if fuzzy:
             subqueries.extend(_fuzzy_terms(parsed.text, lang, weight * FUZZY_WEIGHT))
-    for lang, term in expansions(parsed.text, locale):
-        if lang in available:
-            subqueries.extend(_phrase_query(term, lang, SYNONYM_WEIGHT))
+    subqueries.extend(_synonym_terms(parsed, locale, available))
+    if searcher is not None:
+        subqueries = _without_common_terms(subqueries, searcher)
     if not subqueries:
         return q.NullQuery
-    return q.Or(subqueries, scale=0.1)
+    return PreloadedOr(subqueries)
 
 
 def _fuzzy_terms(text: str, lang: str, weight: float) -> list[q.Query]:
@@ -117,14 +150,9 @@ def prefix_query(text: str, locale: str, available) -> q.Query:
         parts = [q.Prefix(f"words_{lang}", last, boost=weight)]
         parts += [q.Term(f"words_{lang}", token, boost=weight) for token in complete]
         subqueries.append(q.And(parts))
-        # A title that starts the same way is the best completion.
-        subqueries.append(
-            q.Prefix(
-                f"title_{lang}",
-                words(last, lang)[0] if words(last, lang) else last,
-                boost=weight * 5,
-            )
-        )
+        # A title or keyword that starts the same way is the best completion.
+        stem = (words(last, lang) or [last])[0]
+        subqueries.append(q.Prefix(f"head_{lang}", stem, boost=weight * 5))
     return q.Or(subqueries) if subqueries else q.NullQuery
 
 

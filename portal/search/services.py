@@ -14,7 +14,7 @@ from portal.search import query as search_query
 
 PAGE_SIZE = 10
 FEW_HITS = 3
-FACETS = ("topics", "area")
+FACETS = ("category", "area")
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def _filter(comune: str | None, category: str | None, area: str | None):
     if comune:
         terms.append(q.Term("comuni", comune))
     if category:
-        terms.append(q.Term("topics", category))
+        terms.append(q.Term("category", category))
     if area:
         terms.append(q.Term("area", area))
     return q.And(terms) if terms else None
@@ -125,7 +125,7 @@ def search(text, locale, comune=None, category=None, area=None, page=1) -> Searc
 
 
 def _run(searcher, query, filter_query, page):
-    facets = {name: sorting.FieldFacet(name, allow_overlap=True) for name in FACETS}
+    facets = {name: sorting.FieldFacet(name) for name in FACETS}
     return searcher.search_page(
         query,
         page,
@@ -143,13 +143,20 @@ def _top_score(found) -> float:
 def _search(searcher, parsed, locale, comune, category, area, page) -> SearchResults:
     available = _index().locales
     filter_query = _filter(comune, category, area)
-    found = _run(searcher, search_query.build(parsed, locale, available), filter_query, page)
+    found = _run(
+        searcher,
+        search_query.build(parsed, locale, available, searcher=searcher),
+        filter_query,
+        page,
+    )
     # A mistyped word: search the corrected text too, and show it when it finds better.
     suggestion = search_query.suggestion(searcher, parsed.text, locale, available)
     if suggestion:
         corrected = _run(
             searcher,
-            search_query.build(search_query.split(suggestion), locale, available),
+            search_query.build(
+                search_query.split(suggestion), locale, available, searcher=searcher
+            ),
             filter_query,
             page,
         )
@@ -161,7 +168,10 @@ def _search(searcher, parsed, locale, comune, category, area, page) -> SearchRes
             )
     if found.total < FEW_HITS:
         fuzzy = _run(
-            searcher, search_query.build(parsed, locale, available, fuzzy=True), filter_query, page
+            searcher,
+            search_query.build(parsed, locale, available, fuzzy=True, searcher=searcher),
+            filter_query,
+            page,
         )
         if fuzzy.total > found.total:
             return _results(fuzzy, parsed.text, locale, page, suggestion=suggestion, fuzzy=True)
@@ -171,7 +181,7 @@ def _search(searcher, parsed, locale, comune, category, area, page) -> SearchRes
 def _browse(searcher, text, comune, category, area, page) -> SearchResults:
     """No words: every service within the filters, most requested first."""
     filter_query = _filter(comune, category, area)
-    facets = {name: sorting.FieldFacet(name, allow_overlap=True) for name in FACETS}
+    facets = {name: sorting.FieldFacet(name) for name in FACETS}
     found = searcher.search_page(
         q.Every(),
         page,
@@ -185,23 +195,29 @@ def _browse(searcher, text, comune, category, area, page) -> SearchResults:
     return _results(found, text, None, page)
 
 
+def _snippet(hit, locale) -> Markup:
+    """The best highlighted passage: the summary, else the card's text; the reader's language
+    first, then Italian. Empty when nothing matched there (the page shows the summary)."""
+    if not locale:
+        return Markup("")
+    for lang in dict.fromkeys((locale, "it")):
+        for stored in (f"summary_{lang}", f"body_{lang}"):
+            text_value = hit.get(stored)
+            fragment = text_value and hit.highlights(f"text_{lang}", text=text_value, top=2)
+            if fragment:
+                return Markup(fragment)
+    return Markup("")
+
+
 def _results(
     found, text, locale, page, suggestion=None, fuzzy=False, corrected=None, original=None
 ) -> SearchResults:
     found.results.formatter = MarkFormatter()
     found.results.fragmenter = highlight.ContextFragmenter(maxchars=220, surround=60)
-    hits = []
-    for hit in found:
-        snippet = Markup("")
-        if locale:
-            for fieldname in (f"summary_{locale}", f"body_{locale}", "summary_it", "body_it"):
-                text_value = hit.get(fieldname)
-                if text_value:
-                    fragment = hit.highlights(fieldname, text=text_value, top=2)
-                    if fragment:
-                        snippet = Markup(fragment)
-                        break
-        hits.append(Hit(slug=hit["slug"], score=round(hit.score or 0.0, 4), snippet=snippet))
+    hits = [
+        Hit(slug=hit["slug"], score=round(hit.score or 0.0, 4), snippet=_snippet(hit, locale))
+        for hit in found
+    ]
     facets = {name: dict(found.results.groups(name)) for name in FACETS}
     pages = max(1, math.ceil(found.total / PAGE_SIZE))
     return SearchResults(
