@@ -138,7 +138,8 @@ def bench_whoosh(app, corpus: Corpus, queries, workdir: Path, echo) -> dict:
         search_service.search(text, lang, comune=comune)
         latencies[kind].append((time.perf_counter() - started) * 1000)
     cached = []
-    for _kind, lang, text, comune in queries:  # the same queries again: served from the cache
+    for _kind, lang, text, comune in queries:  # a query asked again is served from the cache
+        search_service.search(text, lang, comune=comune)
         started = time.perf_counter()
         search_service.search(text, lang, comune=comune)
         cached.append((time.perf_counter() - started) * 1000)

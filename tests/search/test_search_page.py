@@ -94,3 +94,19 @@ def test_unknown_filter_is_ignored_with_a_notice(client):
     response = client.get("/en/cerca?q=rent&comune=atlantis")
     assert response.status_code == 200
     assert "does not exist and was ignored" in text_of(parse(response))
+
+
+def test_quoted_phrase_finds_the_exact_service(client):
+    assert result_slugs(client.get('/it/cerca?q="assistenza domiciliare"'))[0] == (
+        "assistenza-domiciliare-sad"
+    )
+
+
+def test_foreign_language_queries_reach_italian_cards(client):
+    assert result_slugs(client.get("/it/cerca", query_string={"q": "居家护理"}))[0] in {
+        "assistenza-domiciliare-sad",
+        "adi-cure-domiciliari",
+    }
+    assert result_slugs(client.get("/it/cerca", query_string={"q": "cours d'italien"}))[0] == (
+        "corsi-italiano-l2"
+    )

@@ -1,3 +1,4 @@
+from portal.catalog import services as catalog
 from tests.pages import find_all, find_one, parse, text_of
 
 
@@ -43,3 +44,15 @@ def test_ui_strings_are_translated(client):
     en = text_of(parse(client.get("/en/")))
     assert "Servizi più richiesti" in it
     assert "Most requested services" in en
+
+
+def test_a_server_error_is_a_500_page_in_the_readers_language(app, client, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(catalog, "most_requested", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    response = client.get("/en/")
+    assert response.status_code == 500
+    assert text_of(find_one(parse(response), ".//h1")) == "Something went wrong on our side"
+    assert "database on fire" not in response.get_data(as_text=True)
