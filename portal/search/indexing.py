@@ -2,7 +2,9 @@
 document is rewritten (or removed), with no full rebuild; a missing or corrupt index is rebuilt
 at start-up."""
 
+import fcntl
 import logging
+from contextlib import contextmanager
 
 from flask import current_app, has_app_context
 from sqlalchemy import event, inspect, select
@@ -34,9 +36,27 @@ def rebuild(app, progress=None) -> int:
     return count
 
 
+@contextmanager
+def startup_lock(index: SearchIndex):
+    """One process at a time checks and rebuilds the index (gunicorn starts several)."""
+    index.directory.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = index.directory.with_name(index.directory.name + ".lock")
+    with lock_path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def ensure_usable(app) -> str:
     """Rebuild a missing or corrupt index at start-up; returns what was done."""
     index: SearchIndex = app.extensions["search_index"]
+    with startup_lock(index):
+        return _ensure_usable(app, index)
+
+
+def _ensure_usable(app, index: SearchIndex) -> str:
     if index.is_usable():
         return "ok"
     try:
