@@ -7,6 +7,7 @@ snippets. Few fields keep queries fast: each word becomes one term per field and
 Filters and facets use the category, area and comuni keyword fields."""
 
 import logging
+import re
 import shutil
 import warnings
 from pathlib import Path
@@ -64,8 +65,17 @@ def service_document(service, locales) -> dict:
     return doc
 
 
+MARKDOWN_MARKS = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+|\*\*|__", re.MULTILINE)
+
+
+def plain_text(markdown: str) -> str:
+    """Card text without list markers and emphasis, as snippets show it."""
+    return MARKDOWN_MARKS.sub("", markdown)
+
+
 def locale_fields(locale, title, keywords, summary, body) -> dict:
     """The fields one locale's text fills (also used by the benchmark's synthetic catalog)."""
+    body = plain_text(body)
     return {
         f"head_{locale}": f"{title}\n{keywords}",
         f"text_{locale}": f"{summary}\n{body}",

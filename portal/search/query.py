@@ -25,6 +25,7 @@ SYNONYM_WEIGHT = 0.7
 # A term in more than this share of documents is left out of the query (see below).
 MAX_DOCUMENT_SHARE = 0.4
 KEEP_RAREST = 2
+SMALL_INDEX = 1000
 FUZZY_WEIGHT = 0.35
 
 
@@ -96,9 +97,11 @@ def _synonym_terms(parsed: ParsedQuery, locale: str, available) -> list[q.Query]
 
 
 def _without_common_terms(subqueries: list[q.Query], searcher) -> list[q.Query]:
-    """Drop term clauses that most documents match: they barely change the ranking (their
-    IDF is near zero) but cost the most to score. The rarest clauses always stay."""
-    total = searcher.doc_count() or 1
+    """On a large index, drop term clauses that most documents match: they barely change the
+    ranking (their IDF is near zero) but cost the most to score. The rarest always stay."""
+    total = searcher.doc_count()
+    if total < SMALL_INDEX:
+        return subqueries  # cheap anyway, and every word helps the ranking and the snippets
     terms = [sub for sub in subqueries if isinstance(sub, q.Term)]
     frequency = {id(t): searcher.doc_frequency(t.fieldname, t.text) for t in terms}
     common = {key for key, df in frequency.items() if df > MAX_DOCUMENT_SHARE * total}
