@@ -69,14 +69,7 @@ def services():
         params = parse_params(request.args, names=("comune", "category", "area"))
     except BadSearchParameter as error:
         return json_error(400, f"Unknown {error.field}: {error.value[:80]!r}")
-    found = search_service.search(
-        params.text,
-        lang,
-        comune=params.comune.slug if params.comune else None,
-        category=params.category.slug if params.category else None,
-        area=params.area.slug if params.area else None,
-        page=params.page,
-    )
+    found = search_service.search(params.text, lang, page=params.page, **params.filters())
     rows = catalog.services_by_slug([hit.slug for hit in found.hits])
     results = []
     for hit in found.hits:

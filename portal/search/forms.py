@@ -24,6 +24,14 @@ class SearchParams:
     area: Area | None
     page: int
 
+    def filters(self) -> dict:
+        """The filters as the search service takes them: slugs or None."""
+        return {
+            "comune": self.comune.slug if self.comune else None,
+            "category": self.category.slug if self.category else None,
+            "area": self.area.slug if self.area else None,
+        }
+
 
 def _lookup(model, field, value):
     value = (value or "").strip()

@@ -41,14 +41,7 @@ def results():
             value=error.value,
         )
         params = parse_params({"q": request.args.get("q", "")})
-    found = search_service.search(
-        params.text,
-        locale,
-        comune=params.comune.slug if params.comune else None,
-        category=params.category.slug if params.category else None,
-        area=params.area.slug if params.area else None,
-        page=params.page,
-    )
+    found = search_service.search(params.text, locale, page=params.page, **params.filters())
     return render_template(
         "search/results.html",
         params=params,
