@@ -21,7 +21,7 @@ EXPANSION_LOCALES = ("it", "en")
 class Dictionary:
     # concept -> {lang: [terms]}
     concepts: dict
-    # lang -> [(analysed term, concept)]
+    # lang -> first word -> [(analysed term, concept)]: a query only looks up its own words
     patterns: dict
     # every word of every term, unstemmed: words a spelling corrector must leave alone
     vocabulary: frozenset
@@ -36,14 +36,15 @@ def dictionary(directory: Path = DICTIONARY_DIR) -> Dictionary:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for concept, terms in data.items():
             concepts.setdefault(concept, {})[lang] = [str(term) for term in terms or []]
-    patterns: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    patterns: dict[str, dict[str, list[tuple[tuple[str, ...], str]]]] = {}
     vocabulary = set()
     for concept, by_lang in concepts.items():
         for lang, terms in by_lang.items():
             for term in terms:
                 analysed = tuple(words(term, lang))
                 if analysed:
-                    patterns.setdefault(lang, []).append((analysed, concept))
+                    by_first = patterns.setdefault(lang, {})
+                    by_first.setdefault(analysed[0], []).append((analysed, concept))
                 vocabulary.update(words(term, lang, stem=False))
     return Dictionary(concepts=concepts, patterns=patterns, vocabulary=frozenset(vocabulary))
 
@@ -53,19 +54,18 @@ def is_known_word(word: str) -> bool:
     return word in dictionary().vocabulary
 
 
-def _contains(sequence: list[str], part: tuple[str, ...]) -> bool:
-    size = len(part)
-    return any(tuple(sequence[i : i + size]) == part for i in range(len(sequence) - size + 1))
-
-
 def concepts_in(query: str, directory: Path = DICTIONARY_DIR) -> list[str]:
     """The concepts whose terms, in any language, occur in the query."""
     found = []
-    for lang, patterns in dictionary(directory).patterns.items():
+    for lang, by_first in dictionary(directory).patterns.items():
         analysed = words(query, lang)
-        for pattern, concept in patterns:
-            if concept not in found and _contains(analysed, pattern):
-                found.append(concept)
+        for start, word in enumerate(analysed):
+            for pattern, concept in by_first.get(word, ()):
+                if (
+                    concept not in found
+                    and tuple(analysed[start : start + len(pattern)]) == pattern
+                ):
+                    found.append(concept)
     return found
 
 
