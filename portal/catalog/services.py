@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.catalog.models import (
     Area,
@@ -56,8 +56,10 @@ def most_requested(limit: int = 6) -> list[Service]:
     return list(db.session.execute(query).scalars())
 
 
-def all_services() -> list[Service]:
-    return list(db.session.execute(_published().order_by(Service.slug)).scalars())
+def count_services() -> int:
+    """How many published services the catalog has."""
+    query = select(func.count()).select_from(Service).where(Service.published.is_(True))
+    return db.session.execute(query).scalar_one()
 
 
 def services_in_category(category: Category) -> list[Service]:

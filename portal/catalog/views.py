@@ -39,7 +39,7 @@ def services():
     return render_template(
         "catalog/services.html",
         by_category=[(c, s) for c, s in by_category if s],
-        total=len(catalog.all_services()),
+        total=catalog.count_services(),
     )
 
 

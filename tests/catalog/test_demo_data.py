@@ -118,14 +118,17 @@ def test_demo_load_command_reports_what_it_loaded(runner):
     assert "33 services, 46 comuni, 4 PUA desks, 20 queues" in result.output
 
 
-def test_a_service_file_with_an_unknown_category_is_refused(tmp_path):
-    known = {
-        "area": {"anziani"},
-        "category": {"anziani"},
-        "life_event": set(),
-        "desk": {"suzzara"},
-        "agency": set(),
-    }
+# The slugs a minimal territory knows, for validating single service files.
+KNOWN = {
+    "area": {"anziani"},
+    "category": {"anziani"},
+    "life_event": set(),
+    "desk": {"suzzara"},
+    "agency": set(),
+}
+
+
+def test_a_service_file_with_an_unknown_category_is_refused():
     doc = {
         "slug": "x",
         "area": "anziani",
@@ -136,17 +139,10 @@ def test_a_service_file_with_an_unknown_category_is_refused(tmp_path):
         "text": {},
     }
     with pytest.raises(demo_data.DemoDataError, match="category"):
-        demo_data.validate_service(doc, "x", known)
+        demo_data.validate_service(doc, "x", KNOWN)
 
 
 def test_a_service_file_missing_english_text_is_refused():
-    known = {
-        "area": {"anziani"},
-        "category": {"anziani"},
-        "life_event": set(),
-        "desk": {"suzzara"},
-        "agency": set(),
-    }
     full = dict.fromkeys(demo_data.REQUIRED_TEXT, "testo")
     doc = {
         "slug": "x",
@@ -158,7 +154,7 @@ def test_a_service_file_missing_english_text_is_refused():
         "text": {"it": full},
     }
     with pytest.raises(demo_data.DemoDataError, match=r"text\.en"):
-        demo_data.validate_service(doc, "x", known)
+        demo_data.validate_service(doc, "x", KNOWN)
 
 
 @pytest.mark.parametrize(

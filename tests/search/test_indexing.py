@@ -10,13 +10,16 @@ def slugs(client, query, lang="it"):
     return [r["slug"] for r in data["results"]]
 
 
-def test_editing_a_service_updates_the_index_after_commit(client):
-    row = db.session.execute(
+def italian_text(slug):
+    return db.session.execute(
         select(ServiceTranslation).where(
-            ServiceTranslation.locale == "it",
-            ServiceTranslation.service.has(slug="informagiovani"),
+            ServiceTranslation.locale == "it", ServiceTranslation.service.has(slug=slug)
         )
     ).scalar_one()
+
+
+def test_editing_a_service_updates_the_index_after_commit(client):
+    row = italian_text("informagiovani")
     row.keywords += ", ornitorinco"
     assert "informagiovani" not in slugs(client, "ornitorinco")
     db.session.commit()
@@ -31,12 +34,7 @@ def test_withdrawing_a_service_removes_it_from_results(client):
 
 
 def test_a_rolled_back_change_never_reaches_the_index(app):
-    row = db.session.execute(
-        select(ServiceTranslation).where(
-            ServiceTranslation.locale == "it",
-            ServiceTranslation.service.has(slug="informagiovani"),
-        )
-    ).scalar_one()
+    row = italian_text("informagiovani")
     row.keywords += ", quokka"
     db.session.flush()
     db.session.rollback()
