@@ -1,0 +1,1 @@
+"""Local SPID/CIE OpenID Connect Federation test identity provider (Django project)."""
