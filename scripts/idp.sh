@@ -76,7 +76,7 @@ cmd_bootstrap() {
     esac
   done
   # The CIE OP first: the Trust Anchor registers its public keys.
-  IDP_ROLE=cie manage bootstrap_federation
+  IDP_ROLE=cie manage bootstrap_federation "${args[@]}"
   IDP_ROLE=ta-spid manage bootstrap_federation "${args[@]}"
 }
 

@@ -3,7 +3,7 @@
 Run it once per role (``IDP_ROLE``), CIE first, then the Trust Anchor:
 
 - role ``cie``: migrates ``cie.sqlite3``, creates/updates the CIE OpenID Provider and the test
-  users, and writes the OP's public federation keys to ``$IDP_DATA_DIR/cie-op.jwks.json``;
+  users, forgets the trust chains it cached for the ``--rp`` entities, and writes the OP's public federation keys to ``$IDP_DATA_DIR/cie-op.jwks.json``;
 - role ``ta-spid``: migrates ``ta-spid.sqlite3``, creates/updates the Trust Anchor, the SPID
   OpenID Provider and the test users, registers both OPs as subordinates of the Trust Anchor
   (the CIE one from the file above), registers every ``--rp ENTITY_ID=JWKS_FILE`` as a
@@ -32,7 +32,11 @@ from spid_cie_oidc.authority.models import (
     FederationEntityProfile,
 )
 from spid_cie_oidc.entity.jwks import create_jwk, public_jwk_from_private_jwk
-from spid_cie_oidc.entity.models import FederationEntityConfiguration
+from spid_cie_oidc.entity.models import (
+    FederationEntityConfiguration,
+    FetchedEntityStatement,
+    TrustChain,
+)
 from spid_cie_oidc.entity.validators import validate_public_jwks
 
 logger = logging.getLogger("localidp")
@@ -89,13 +93,15 @@ def _read_jwks(path: Path) -> list:
     keys = data.get("keys") if isinstance(data, dict) else data
     if not isinstance(keys, list) or not keys:
         raise CommandError(f"{path} holds no keys (expected {{\"keys\": [...]}})")
+    for key in keys:
+        if not isinstance(key, dict) or not key.get("kid"):
+            raise CommandError(f"{path}: every key needs a kid")
+        if any(part in key for part in ("d", "p", "q", "dp", "dq", "qi")):
+            raise CommandError(f"{path}: key {key['kid']} is private; pass the public keys only")
     try:
         validate_public_jwks(keys)
     except ValidationError as exc:
-        raise CommandError(f"{path}: {exc.messages[0]}") from exc
-    for key in keys:
-        if not key.get("kid"):
-            raise CommandError(f"{path}: every key needs a kid")
+        raise CommandError(f"{path}: not a valid public JWKS") from exc
     return keys
 
 
@@ -129,9 +135,11 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=0)
 
         with transaction.atomic():
+            # Forget what this OP cached about the relying parties (trust chains, fetched
+            # statements), so new keys or trust marks count from the next request.
+            self._forget_cached(rps)
             if settings.IDP_ROLE == "cie":
-                if rps:
-                    raise CommandError("--rp is for the ta-spid role (the Trust Anchor)")
+                # The CIE OP has no Trust Anchor of its own: --rp only clears its caches.
                 op = self._op(settings.CIE_OP_ENTITY_ID, "cie", settings.IDP_CIE_PORT)
                 self._users("cie")
                 _write_json(data_dir / CIE_OP_JWKS_FILE, {"keys": op.public_jwks})
@@ -258,6 +266,12 @@ class Command(BaseCommand):
             for name, value in fields.items():
                 setattr(op, name, value)
             op.save()
+
+    def _forget_cached(self, rps) -> None:
+        subs = [entity_id for entity_id, _ in rps]
+        if subs:
+            TrustChain.objects.filter(sub__in=subs).delete()
+            FetchedEntityStatement.objects.filter(sub__in=subs).delete()
 
     # --- subordinates -----------------------------------------------------------------------
 
