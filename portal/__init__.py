@@ -4,9 +4,11 @@ from pathlib import Path
 
 from flask import Flask
 
+from portal import auth, database, i18n, rendering
 from portal import config as portal_config
-from portal import database, i18n, rendering
 from portal.api.views import bp as api_bp
+from portal.auth.cli import auth_cli
+from portal.auth.views import bp as auth_bp
 from portal.catalog.cli import demo_cli
 from portal.catalog.views import bp as catalog_bp
 from portal.extensions import babel, csrf, db, migrate
@@ -16,8 +18,8 @@ from portal.search.views import bp as search_bp
 from portal.site import errors
 from portal.site.views import bp as site_bp
 
-BLUEPRINTS = (site_bp, catalog_bp, search_bp, api_bp)
-COMMANDS = (demo_cli, search_cli)
+BLUEPRINTS = (site_bp, catalog_bp, search_bp, auth_bp, api_bp)
+COMMANDS = (demo_cli, search_cli, auth_cli)
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 
@@ -43,6 +45,7 @@ def create_app(config=None):
     csrf.init_app(app)
     i18n.init_app(app)
     rendering.init_app(app)
+    auth.init_app(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     for command in COMMANDS:

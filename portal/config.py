@@ -33,6 +33,26 @@ def defaults(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "SEARCH_INDEX_DIR": str(Path(instance_path) / "search-index"),
         "DEMO_DATA_DIR": str(Path(__file__).resolve().parent / "catalog" / "demo"),
+        "DEMO_STAFF_FILE": str(Path(__file__).resolve().parent / "auth" / "demo" / "staff.yaml"),
+        # SPID/CIE login (OpenID Connect Federation). Development points at the local test
+        # provider that `make run` starts (scripts/idp.sh); production sets every one of these.
+        "FEDERATION_ENTITY_ID": "http://127.0.0.1:5000/",
+        "FEDERATION_TRUST_ANCHOR": "http://127.0.0.1:8000/",
+        "FEDERATION_TRUST_ANCHOR_JWKS_FILE": str(
+            PROJECT_ROOT / "instance" / "idp" / "trust-anchor.jwks.json"
+        ),
+        "FEDERATION_REQUIRED_PROVIDER_TRUST_MARKS": (),
+        "FEDERATION_STATEMENT_LIFETIME": 24 * 3600,
+        "FEDERATION_CONTACTS": ("pua-portale@example.invalid",),
+        "AUTH_CIE_PROVIDERS": ("http://127.0.0.1:8002/oidc/op/",),
+        "AUTH_KEYS_FILE": str(Path(instance_path) / "keys" / "relying-party.json"),
+        "AUTH_DEFAULT_ACR": "https://www.spid.gov.it/SpidL2",
+        "AUTH_HTTP_TIMEOUT": 5.0,
+        "AUTH_SESSION_IDLE_TIMEOUT": 30 * 60,
+        "AUTH_SESSION_ABSOLUTE_TIMEOUT": 8 * 3600,
+        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        # Development and tests only: log in as a test identity without the provider.
+        "AUTH_TEST_LOGIN": False,
     }
 
 
@@ -49,6 +69,23 @@ def from_environment(environ=os.environ) -> dict:
         settings["SEARCH_INDEX_DIR"] = environ["SEARCH_INDEX_DIR"]
     if environ.get("PUBLIC_BASE_URL"):
         settings["PUBLIC_BASE_URL"] = environ["PUBLIC_BASE_URL"].rstrip("/")
+    for name in (
+        "FEDERATION_ENTITY_ID",
+        "FEDERATION_TRUST_ANCHOR",
+        "FEDERATION_TRUST_ANCHOR_JWKS_FILE",
+        "AUTH_KEYS_FILE",
+    ):
+        if environ.get(name):
+            settings[name] = environ[name]
+    for name in (
+        "FEDERATION_REQUIRED_PROVIDER_TRUST_MARKS",
+        "FEDERATION_CONTACTS",
+        "AUTH_CIE_PROVIDERS",
+    ):
+        if environ.get(name) is not None:
+            settings[name] = tuple(v.strip() for v in environ[name].split(",") if v.strip())
+    if environ.get("AUTH_TEST_LOGIN"):
+        settings["AUTH_TEST_LOGIN"] = environ["AUTH_TEST_LOGIN"].lower() in {"1", "true", "yes"}
     return settings
 
 
@@ -72,6 +109,20 @@ def validate(config) -> None:
             )
         if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
             raise ConfigError("Production needs DATABASE_URL pointing to PostgreSQL")
+        if config["AUTH_TEST_LOGIN"]:
+            raise ConfigError("AUTH_TEST_LOGIN is a development shortcut: production refuses it")
+        if not config["FEDERATION_ENTITY_ID"].startswith("https://"):
+            raise ConfigError("Production needs FEDERATION_ENTITY_ID: the portal's https:// URL")
+        if not config["FEDERATION_TRUST_ANCHOR"].startswith("https://"):
+            raise ConfigError("Production needs FEDERATION_TRUST_ANCHOR: an https:// entity id")
+        if not Path(config["FEDERATION_TRUST_ANCHOR_JWKS_FILE"]).is_file():
+            raise ConfigError(
+                "Production needs FEDERATION_TRUST_ANCHOR_JWKS_FILE: the pinned public keys "
+                "of the Trust Anchor"
+            )
         config["SESSION_COOKIE_SECURE"] = True
+    for name in ("FEDERATION_ENTITY_ID", "FEDERATION_TRUST_ANCHOR"):
+        if config[name] and not config[name].endswith("/"):
+            config[name] += "/"
     if "it" not in config["SUPPORTED_LOCALES"]:
         raise ConfigError("Italian must stay a supported locale: it is every text's fallback")

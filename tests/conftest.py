@@ -1,9 +1,11 @@
 """Fixtures: one database per test worker, migrated and loaded with the demo data once;
 every test runs inside a transaction that is rolled back, so tests never see each other."""
 
+import json
 import os
 import re
 
+import httpx
 import pytest
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import _app_ctx_id
@@ -12,10 +14,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from portal import create_app
+from portal.auth import staff
 from portal.catalog import demo_data
 from portal.config import normalise_database_url
 from portal.extensions import db
 from portal.search import indexing
+from tests.auth.fakes import CIE_OP, OP_TRUST_MARK, TA, FakeFederation, public
 from tests.htmlcheck import CheckingClient
 
 
@@ -37,7 +41,15 @@ def _postgres_url(worker: str) -> str | None:
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory, worker_id):
+def fake_federation():
+    return FakeFederation()
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory, worker_id, fake_federation):
+    keys_dir = tmp_path_factory.mktemp("keys")
+    anchor_keys = keys_dir / "trust-anchor.jwks.json"
+    anchor_keys.write_text(json.dumps(public(fake_federation.ta_key)))
     database_url = _postgres_url(worker_id) or (
         f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal.sqlite3'}"
     )
@@ -49,12 +61,26 @@ def app(tmp_path_factory, worker_id):
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SERVER_NAME": "portal.test",
             "SEARCH_INDEX_DIR": str(tmp_path_factory.mktemp("search-index")),
+            "FEDERATION_ENTITY_ID": "http://portal.test/",
+            "FEDERATION_TRUST_ANCHOR": TA,
+            "FEDERATION_TRUST_ANCHOR_JWKS_FILE": str(anchor_keys),
+            "FEDERATION_REQUIRED_PROVIDER_TRUST_MARKS": (OP_TRUST_MARK,),
+            "AUTH_CIE_PROVIDERS": (CIE_OP,),
+            "AUTH_KEYS_FILE": str(keys_dir / "relying-party.json"),
         }
     )
+    # Every outgoing call of the portal goes to the in-process federation, never the network.
+    runtime = app.extensions["auth"]
+    runtime.http = httpx.Client(transport=httpx.MockTransport(fake_federation.handle))
+    runtime.federation.http = runtime.http
+    fake_federation.rp_entity_id = app.config["FEDERATION_ENTITY_ID"]
+    fake_federation.rp_federation_jwks = runtime.keys.federation_public()
     app.test_client_class = CheckingClient
     with app.app_context():
         upgrade()
         demo_data.load(app.config["DEMO_DATA_DIR"])
+        staff.load(app.config["DEMO_STAFF_FILE"])
+        db.session.commit()
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -87,6 +113,18 @@ def _rollback(request):
             if app.extensions["search_index"].generation() != generation:
                 # The test changed the catalog and so the index: bring it back to the data.
                 indexing.rebuild(app)
+
+
+@pytest.fixture
+def federation(app, fake_federation):
+    """The fake federation, fresh for this test: nothing tampered, nothing cached."""
+    fake_federation.reset()
+    runtime = app.extensions["auth"]
+    runtime.federation.forget()
+    runtime._own_marks = (0.0, [])
+    yield fake_federation
+    fake_federation.reset()
+    runtime.federation.forget()
 
 
 @pytest.fixture

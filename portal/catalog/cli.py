@@ -4,7 +4,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from portal.auth import staff
 from portal.catalog import demo_data
+from portal.extensions import db
 
 demo_cli = AppGroup("demo", help="Demo data drawn from the agencies' planning documents.")
 
@@ -14,9 +16,11 @@ def load_command():
     """Create or update the demo territory and catalog (safe to run again)."""
     try:
         counts = demo_data.load(current_app.config["DEMO_DATA_DIR"])
-    except demo_data.DemoDataError as error:
+        counts["staff"] = staff.load(current_app.config["DEMO_STAFF_FILE"])
+        db.session.commit()
+    except (demo_data.DemoDataError, staff.StaffFileError) as error:
         raise click.ClickException(str(error)) from error
     click.echo(
         "Demo data loaded: {services} services, {comuni} comuni, {desks} PUA desks, "
-        "{queues} queues.".format(**counts)
+        "{queues} queues, {staff} staff roles.".format(**counts)
     )

@@ -31,6 +31,9 @@ from portal.extensions import db
 REQUIRED_TEXT = ("title", "summary", "audience_short", "keywords", *SECTION_FIELDS)
 COMPLETE_LOCALES = ("it", "en")
 
+# The SPID/CIE level a service asks at login, as demo files name it.
+LOGIN_LEVELS = {f"SpidL{n}": f"https://www.spid.gov.it/SpidL{n}" for n in (1, 2, 3)}
+
 
 class DemoDataError(ValueError):
     """A demo file is inconsistent; the message names the file and the field."""
@@ -110,6 +113,8 @@ def validate_service(doc: dict, stem: str, known: dict) -> None:
         fail("offered_by names no desk")
     if doc.get("status") not in ("active", "inactive"):
         fail("status must be active or inactive")
+    if doc.get("login_level", "SpidL2") not in LOGIN_LEVELS:
+        fail(f"login_level must be one of {sorted(LOGIN_LEVELS)}")
     for locale in COMPLETE_LOCALES:
         text = (doc.get("text") or {}).get(locale) or {}
         missing = [name for name in REQUIRED_TEXT if not text.get(name)]
@@ -223,6 +228,7 @@ def upsert_service(doc: dict, lookups: dict) -> Service:
     service.life_events = [life_events[slug] for slug in doc.get("life_events", [])]
     service.online = bool(doc["online"])
     service.status = doc["status"]
+    service.login_level = LOGIN_LEVELS[doc.get("login_level", "SpidL2")]
     service.published = True
     service.channels = list(doc.get("channels", []))
     service.cost_kind = doc["cost"]

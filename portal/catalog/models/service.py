@@ -68,6 +68,12 @@ class Service(db.Model):
     # Competent authority when one agency answers for every comune; else the desk's agency.
     authority_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), nullable=True)
     online: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The SPID/CIE level (acr) a person must log in with to request this service online.
+    login_level: Mapped[str] = mapped_column(
+        String(100),
+        default="https://www.spid.gov.it/SpidL2",
+        server_default="https://www.spid.gov.it/SpidL2",
+    )
     status: Mapped[str] = mapped_column(String(20), default="active")
     published: Mapped[bool] = mapped_column(Boolean, default=True)
     channels: Mapped[list[str]] = mapped_column(JSON, default=list)

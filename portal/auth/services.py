@@ -1,0 +1,582 @@
+"""Logging in and out: the portal's side of SPID/CIE, over the database.
+
+The views call these functions; they hold the rules (one-use states bound to the browser,
+session lifetimes, who the person is, which roles they have) and write the audit trail.
+"""
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import secrets
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+from flask import current_app, g, request, session
+from sqlalchemy import select, update
+
+from portal.auth import federation, oidc
+from portal.auth.fiscal_code import is_valid as is_valid_fiscal_code
+from portal.auth.fiscal_code import normalise as normalise_fiscal_code
+from portal.auth.keys import KeyFileError
+from portal.auth.keys import load as load_keys
+from portal.auth.models import AuthEvent, Identity, LoginAttempt, LoginSession, User, utcnow
+from portal.extensions import db
+
+log = logging.getLogger(__name__)
+
+ATTEMPT_LIFETIME = dt.timedelta(minutes=10)
+BINDING_KEY = "auth_binding"
+SESSION_KEY = "login_session"
+
+
+# -- the relying party and the federation, one per application -----------------------------
+
+
+class AuthRuntime:
+    """What login needs that outlives a request: keys, the federation client, HTTP client."""
+
+    def __init__(self, app):
+        config = app.config
+        self.entity_id = config["FEDERATION_ENTITY_ID"]
+        self.keys = load_keys(
+            Path(config["AUTH_KEYS_FILE"]), create=config["ENV_NAME"] != "production"
+        )
+        self.rp = oidc.RelyingParty(entity_id=self.entity_id, keys=self.keys)
+        self.http = httpx.Client(timeout=config["AUTH_HTTP_TIMEOUT"], follow_redirects=False)
+        self.cie_providers = set(config["AUTH_CIE_PROVIDERS"])
+        anchor_keys = read_anchor_keys(config["FEDERATION_TRUST_ANCHOR_JWKS_FILE"])
+        self.federation = (
+            federation.FederationClient(
+                config["FEDERATION_TRUST_ANCHOR"],
+                anchor_keys,
+                http=self.http,
+                required_trust_marks={
+                    "openid_provider": tuple(config["FEDERATION_REQUIRED_PROVIDER_TRUST_MARKS"])
+                },
+            )
+            if config["FEDERATION_TRUST_ANCHOR"] and anchor_keys
+            else None
+        )
+        self._own_marks: tuple[float, list] = (0.0, [])
+        self._lock = threading.Lock()
+
+    def provider(self, chain: federation.TrustChain) -> oidc.Provider:
+        entity = chain.federation_entity
+        return oidc.Provider(
+            entity_id=chain.subject,
+            profile="cie" if chain.subject in self.cie_providers else "spid",
+            metadata=chain.metadata,
+            organization_name=entity.get("organization_name") or chain.subject,
+            logo_uri=entity.get("logo_uri", ""),
+        )
+
+    def own_trust_marks(self) -> list[dict]:
+        """Our trust marks, as the Trust Anchor issued them in its statement about us."""
+        now = time.time()
+        with self._lock:
+            if self._own_marks[0] > now:
+                return self._own_marks[1]
+        marks: list[dict] = []
+        expires = now + 60
+        if self.federation:
+            try:
+                statement, _ = self.federation.subordinate_statement(self.entity_id)
+                marks = [
+                    {"id": mark["id"], "trust_mark": mark["trust_mark"]}
+                    for mark in self.federation.verify_trust_marks(
+                        self.entity_id, statement.get("trust_marks", [])
+                    )
+                ]
+                expires = min(statement["exp"], now + 3600)
+            except federation.FederationError as error:
+                log.warning("could not fetch our trust marks: %s", error)
+        with self._lock:
+            self._own_marks = (expires, marks)
+        return marks
+
+
+def read_anchor_keys(path: str) -> dict | None:
+    """The Trust Anchor's pinned public keys, or None when the file is absent (development
+    before the local provider has been set up: the login page then says login is unavailable)."""
+    try:
+        content = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        log.warning("no Trust Anchor keys at %s: login is unavailable", path)
+        return None
+    if not isinstance(content, dict) or not content.get("keys"):
+        raise KeyFileError(f"{path} holds no JWKS")
+    return content
+
+
+def runtime() -> AuthRuntime:
+    return current_app.extensions["auth"]
+
+
+def providers() -> list[oidc.Provider]:
+    """The identity providers to offer, SPID first, each reached through a verified chain."""
+    federation_client = runtime().federation
+    if federation_client is None:
+        return []
+    try:
+        chains = federation_client.providers()
+    except federation.FederationError as error:
+        log.warning("the Trust Anchor could not be read: %s", error)
+        return []
+    found = [runtime().provider(chain) for chain in chains]
+    return sorted(found, key=lambda p: (p.profile != "spid", p.organization_name.lower()))
+
+
+def provider_by_id(entity_id: str) -> oidc.Provider:
+    federation_client = runtime().federation
+    if federation_client is None:
+        raise oidc.LoginError("federation_not_configured")
+    try:
+        chain = federation_client.resolve(entity_id, "openid_provider")
+    except federation.FederationError as error:
+        raise oidc.LoginError(f"untrusted_provider:{error.reason}", str(error)) from error
+    return runtime().provider(chain)
+
+
+# -- our entity configuration ---------------------------------------------------------------
+
+
+def entity_configuration_claims(now: int | None = None) -> dict:
+    config = current_app.config
+    rt = runtime()
+    now = int(now or time.time())
+    base = rt.entity_id
+    contacts = list(config["FEDERATION_CONTACTS"])
+    claims = {
+        "iss": base,
+        "sub": base,
+        "iat": now,
+        "exp": now + config["FEDERATION_STATEMENT_LIFETIME"],
+        "jwks": rt.keys.federation_public(),
+        "authority_hints": [config["FEDERATION_TRUST_ANCHOR"]]
+        if config["FEDERATION_TRUST_ANCHOR"]
+        else [],
+        "metadata": {
+            "federation_entity": {
+                "organization_name": config["PORTAL_NAME"],
+                "homepage_uri": base,
+                "policy_uri": base + "it/privacy",
+                "logo_uri": base + "static/img/logo.svg",
+                "contacts": contacts,
+                "federation_resolve_endpoint": base + "resolve",
+            },
+            "openid_relying_party": {
+                "application_type": "web",
+                "client_id": base,
+                "client_registration_types": ["automatic"],
+                "client_name": config["PORTAL_NAME"],
+                "organization_name": config["PORTAL_NAME"],
+                "contacts": contacts,
+                "jwks": rt.keys.core_public(),
+                "redirect_uris": [rt.rp.redirect_uri],
+                "response_types": ["code"],
+                "grant_types": ["authorization_code"],
+                "id_token_signed_response_alg": "RS256",
+                "userinfo_signed_response_alg": "RS256",
+                "userinfo_encrypted_response_alg": "RSA-OAEP",
+                "userinfo_encrypted_response_enc": "A256CBC-HS512",
+                "token_endpoint_auth_method": "private_key_jwt",
+                "subject_type": "pairwise",
+            },
+        },
+    }
+    marks = rt.own_trust_marks()
+    if marks:
+        claims["trust_marks"] = marks
+    return claims
+
+
+def entity_configuration_jwt() -> str:
+    return federation.sign_statement(entity_configuration_claims(), runtime().keys.federation_key)
+
+
+def resolve_response(subject: str, anchor: str) -> str:
+    """A signed resolve response for ``subject``: ourselves, or a provider of our federation.
+    Any other subject is unknown: nothing outside the federation is ever fetched for it."""
+    rt = runtime()
+    if anchor != current_app.config["FEDERATION_TRUST_ANCHOR"] or rt.federation is None:
+        raise federation.FederationError("unknown_anchor", "not our Trust Anchor")
+    now = int(time.time())
+    if subject == rt.entity_id:
+        own = entity_configuration_claims(now)
+        metadata, chain, exp = own["metadata"], [entity_configuration_jwt()], own["exp"]
+        statement, statement_jwt = rt.federation.subordinate_statement(subject)
+        chain.append(statement_jwt)
+        exp = min(exp, statement["exp"])
+        marks = own.get("trust_marks", [])
+    else:
+        resolved = rt.federation.resolve(subject, "openid_provider")
+        metadata = {
+            "openid_provider": resolved.metadata,
+            "federation_entity": resolved.federation_entity,
+        }
+        chain, exp, marks = list(resolved.statements), resolved.expires_at, resolved.trust_marks
+    claims = {
+        "iss": rt.entity_id,
+        "sub": subject,
+        "iat": now,
+        "exp": exp,
+        "metadata": metadata,
+        "trust_marks": list(marks),
+        "trust_chain": chain,
+    }
+    return federation.sign_statement(claims, rt.keys.federation_key, typ="resolve-response+jwt")
+
+
+# -- the audit trail ------------------------------------------------------------------------
+
+
+def short_hash(value: str | None) -> str | None:
+    """A short, one-way tag to correlate log lines without keeping the secret."""
+    return hashlib.sha256(value.encode()).hexdigest()[:16] if value else None
+
+
+def audit(kind: str, outcome: str, *, provider=None, user_id=None, reason=None, **detail):
+    event = AuthEvent(
+        kind=kind,
+        outcome=outcome,
+        provider=provider,
+        user_id=user_id,
+        ip=request.remote_addr if request else None,
+        reason=(reason or "")[:300] or None,
+        detail=detail,
+    )
+    db.session.add(event)
+    log.info("auth %s %s provider=%s user=%s reason=%s", kind, outcome, provider, user_id, reason)
+    return event
+
+
+# -- logging in -----------------------------------------------------------------------------
+
+
+def safe_next(target: str | None) -> str:
+    """A path on this site, or "" : never an absolute URL, a scheme or another host."""
+    if not target or not isinstance(target, str) or len(target) > 500:
+        return ""
+    parts = urlsplit(target)
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(char) < 32 for char in target)
+    ):
+        return ""
+    return target
+
+
+def _binding() -> str:
+    if BINDING_KEY not in session:
+        session[BINDING_KEY] = secrets.token_urlsafe(32)
+    return hashlib.sha256(session[BINDING_KEY].encode()).hexdigest()
+
+
+def begin_login(provider_id: str, *, acr: str, next_url: str, lang: str) -> str:
+    """Store a login attempt and return the provider's authorization URL."""
+    provider = provider_by_id(provider_id)
+    if acr not in oidc.ACR_LEVELS:
+        acr = current_app.config["AUTH_DEFAULT_ACR"]
+    attempt = LoginAttempt(
+        state=oidc.random_secret(),
+        nonce=oidc.random_secret(),
+        code_verifier=secrets.token_urlsafe(64),
+        browser_binding=_binding(),
+        provider=provider.entity_id,
+        profile=provider.profile,
+        acr=acr,
+        next_url=safe_next(next_url),
+        lang=lang,
+    )
+    db.session.add(attempt)
+    audit(
+        "login_started",
+        "ok",
+        provider=provider.entity_id,
+        state=short_hash(attempt.state),
+        acr=acr,
+    )
+    db.session.commit()
+    return oidc.authorization_url(
+        runtime().rp,
+        provider,
+        state=attempt.state,
+        nonce=attempt.nonce,
+        code_verifier=attempt.code_verifier,
+        acr=acr,
+        ui_locale=lang,
+    )
+
+
+def claim_attempt(state: str | None) -> LoginAttempt:
+    """The attempt this callback answers, used up now: a replay or a stranger's state fails."""
+    if not state or not isinstance(state, str) or len(state) > 100:
+        raise oidc.LoginError("missing_state")
+    attempt = db.session.scalar(select(LoginAttempt).where(LoginAttempt.state == state))
+    if attempt is None:
+        raise oidc.LoginError("unknown_state")
+    if BINDING_KEY not in session or not secrets.compare_digest(
+        attempt.browser_binding, _binding()
+    ):
+        raise oidc.LoginError("state_from_another_browser")
+    if utcnow() - attempt.created_at > ATTEMPT_LIFETIME:
+        raise oidc.LoginError("expired_state")
+    # Compare-and-set: of two callbacks with the same state, exactly one gets the attempt.
+    claimed = db.session.execute(
+        update(LoginAttempt)
+        .where(LoginAttempt.id == attempt.id, LoginAttempt.used_at.is_(None))
+        .values(used_at=utcnow())
+    ).rowcount
+    if claimed != 1:
+        raise oidc.LoginError("replayed_state")
+    return attempt
+
+
+def complete_login(args) -> tuple[User, LoginAttempt]:
+    """Finish a login from the callback's query arguments; raise LoginError on any doubt."""
+    state = args.get("state")
+    try:
+        attempt = claim_attempt(state)
+    except oidc.LoginError as error:
+        db.session.rollback()
+        audit("login_failed", "refused", reason=error.reason, state=short_hash(state))
+        db.session.commit()
+        raise
+    # The attempt is used up whatever happens next.
+    db.session.commit()
+    try:
+        if args.get("error"):
+            raise oidc.LoginError("provider_error", str(args.get("error"))[:100])
+        code = args.get("code")
+        if not code or not isinstance(code, str) or len(code) > 2048:
+            raise oidc.LoginError("missing_code")
+        rt = runtime()
+        provider = provider_by_id(attempt.provider)
+        tokens = oidc.exchange_code(
+            rt.http, rt.rp, provider, code=code, code_verifier=attempt.code_verifier
+        )
+        id_claims = oidc.validate_id_token(
+            tokens["id_token"],
+            provider,
+            client_id=rt.entity_id,
+            nonce=attempt.nonce,
+            access_token=tokens["access_token"],
+            min_acr=attempt.acr,
+        )
+        userinfo = oidc.fetch_userinfo(
+            rt.http,
+            rt.rp,
+            provider,
+            access_token=tokens["access_token"],
+            subject=id_claims["sub"],
+        )
+        user = remember_person(provider, id_claims["sub"], userinfo)
+    except oidc.LoginError as error:
+        db.session.rollback()
+        audit(
+            "login_failed",
+            "refused",
+            provider=attempt.provider,
+            reason=error.reason,
+            state=short_hash(attempt.state),
+        )
+        db.session.commit()
+        raise
+    start_session(
+        user, provider.entity_id, provider.profile, id_claims["acr"], tokens["access_token"]
+    )
+    audit(
+        "login_succeeded",
+        "ok",
+        provider=provider.entity_id,
+        user_id=user.id,
+        acr=id_claims.get("acr"),
+        state=short_hash(attempt.state),
+        sub=short_hash(id_claims["sub"]),
+    )
+    db.session.commit()
+    return user, attempt
+
+
+def claims_person(profile: str, userinfo: dict) -> dict:
+    """Names, fiscal number and contacts from a provider's userinfo, whichever the profile."""
+    fiscal = userinfo.get(oidc.SPID_FISCAL_NUMBER) or userinfo.get("fiscal_number")
+    phone = userinfo.get("phone_number") or userinfo.get(
+        "https://attributes.eid.gov.it/phone_number"
+    )
+    return {
+        "fiscal_number": normalise_fiscal_code(fiscal if isinstance(fiscal, str) else None),
+        "given_name": str(userinfo.get("given_name") or "")[:200],
+        "family_name": str(userinfo.get("family_name") or "")[:200],
+        "email": str(userinfo["email"])[:254] if userinfo.get("email") else None,
+        "phone": str(phone)[:40] if phone else None,
+    }
+
+
+def remember_person(provider: oidc.Provider, subject: str, userinfo: dict) -> User:
+    person = claims_person(provider.profile, userinfo)
+    if not is_valid_fiscal_code(person["fiscal_number"]):
+        raise oidc.LoginError("no_valid_fiscal_number")
+    user = db.session.scalar(select(User).where(User.fiscal_number == person["fiscal_number"]))
+    if user is None:
+        user = User(fiscal_number=person["fiscal_number"])
+        db.session.add(user)
+    user.given_name = person["given_name"]
+    user.family_name = person["family_name"]
+    user.email = person["email"]
+    user.phone = person["phone"]
+    user.last_login_at = utcnow()
+    db.session.flush()
+    identity = db.session.scalar(
+        select(Identity).where(Identity.provider == provider.entity_id, Identity.subject == subject)
+    )
+    if identity is None:
+        identity = Identity(
+            user=user, provider=provider.entity_id, profile=provider.profile, subject=subject
+        )
+        db.session.add(identity)
+    elif identity.user_id != user.id:
+        # A provider's subject names one person: a different fiscal number is a forgery or a
+        # provider error, and must not hand over someone else's account.
+        raise oidc.LoginError("subject_fiscal_number_mismatch")
+    identity.last_login_at = utcnow()
+    return user
+
+
+def start_session(user: User, provider: str, profile: str, acr: str, access_token: str | None):
+    """A new session: a fresh key and a cleared cookie, so no earlier id survives login."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    record = LoginSession(
+        key=secrets.token_urlsafe(32),
+        user_id=user.id,
+        provider=provider,
+        profile=profile,
+        acr=acr,
+        access_token=access_token,
+    )
+    db.session.add(record)
+    session[SESSION_KEY] = record.key
+    session.permanent = True
+    return record
+
+
+# -- the logged-in person, logging out, expiry ----------------------------------------------
+
+
+def _session_record() -> LoginSession | None:
+    key = session.get(SESSION_KEY)
+    if not key or not isinstance(key, str):
+        return None
+    return db.session.scalar(
+        select(LoginSession).where(LoginSession.key == key, LoginSession.ended_at.is_(None))
+    )
+
+
+def expiry_reason(record: LoginSession, now: dt.datetime) -> str | None:
+    config = current_app.config
+    if now - record.created_at > dt.timedelta(seconds=config["AUTH_SESSION_ABSOLUTE_TIMEOUT"]):
+        return "absolute_timeout"
+    if now - record.last_seen_at > dt.timedelta(seconds=config["AUTH_SESSION_IDLE_TIMEOUT"]):
+        return "idle_timeout"
+    return None
+
+
+def load_current_user() -> None:
+    """Before each request: g.user is the logged-in person or None; expired sessions end."""
+    g.user = None
+    g.login_session = None
+    record = _session_record()
+    if record is None:
+        if SESSION_KEY in session:
+            session.pop(SESSION_KEY)
+        return
+    now = utcnow()
+    reason = expiry_reason(record, now)
+    if reason:
+        end_session(record, reason)
+        session.pop(SESSION_KEY, None)
+        g.session_expired = True
+        db.session.commit()
+        return
+    if now - record.last_seen_at > dt.timedelta(seconds=60):
+        record.last_seen_at = now
+        db.session.commit()
+    g.user = record.user
+    g.login_session = record
+
+
+def end_session(record: LoginSession, reason: str) -> None:
+    """End a session and revoke its token at the provider. A provider that cannot be reached
+    leaves the token stored for `flask auth revoke-pending` to retry."""
+    record.ended_at = record.ended_at or utcnow()
+    record.end_reason = reason
+    revoke_token(record)
+    audit("session_ended", "ok", provider=record.provider, user_id=record.user_id, reason=reason)
+
+
+def revoke_token(record: LoginSession) -> bool:
+    if not record.access_token:
+        return True
+    rt = runtime()
+    try:
+        provider = provider_by_id(record.provider)
+        oidc.revoke(rt.http, rt.rp, provider, record.access_token)
+    except oidc.LoginError as error:
+        audit(
+            "token_revocation",
+            "failed",
+            provider=record.provider,
+            user_id=record.user_id,
+            reason=error.reason,
+        )
+        return False
+    record.access_token = None
+    audit("token_revocation", "ok", provider=record.provider, user_id=record.user_id)
+    return True
+
+
+def logout() -> None:
+    record = _session_record()
+    if record is not None:
+        end_session(record, "logout")
+        db.session.commit()
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+def revoke_pending() -> tuple[int, int]:
+    """Expire idle sessions and retry revocations that failed; (revoked, still pending)."""
+    now = utcnow()
+    open_sessions = db.session.scalars(select(LoginSession).where(LoginSession.ended_at.is_(None)))
+    for record in open_sessions:
+        reason = expiry_reason(record, now)
+        if reason:
+            record.ended_at = now
+            record.end_reason = reason
+    db.session.flush()
+    revoked = pending = 0
+    ended = db.session.scalars(
+        select(LoginSession).where(
+            LoginSession.ended_at.is_not(None), LoginSession.access_token.is_not(None)
+        )
+    )
+    for record in ended:
+        if revoke_token(record):
+            revoked += 1
+        else:
+            pending += 1
+    db.session.commit()
+    return revoked, pending
