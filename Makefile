@@ -7,8 +7,16 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 PYTEST_WORKERS ?= 2
+# The local SPID/CIE test provider (scripts/idp.sh) and the portal's place in its federation.
+IDP_HOST ?= 127.0.0.1
+IDP_TA_PORT ?= 8000
+IDP_CIE_PORT ?= 8002
+export IDP_HOST IDP_TA_PORT IDP_CIE_PORT
+export FEDERATION_ENTITY_ID ?= http://$(HOST):$(PORT)/
+export FEDERATION_TRUST_ANCHOR ?= http://$(IDP_HOST):$(IDP_TA_PORT)/
+export AUTH_CIE_PROVIDERS ?= http://$(IDP_HOST):$(IDP_CIE_PORT)/oidc/op/
 
-.PHONY: help install run db demo test test-postgres lint format i18n i18n-check bench search-quality ci
+.PHONY: help install run idp idp-stop db demo test test-postgres lint format i18n i18n-check bench search-quality ci
 
 help: ## List the tasks
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -22,11 +30,21 @@ db: ## Create or upgrade the database schema (DATABASE_URL, or the embedded SQLi
 demo: db ## Load the demo territory and catalog (safe to repeat)
 	$(FLASK) demo load
 
-run: install demo ## Install, load the demo data and run the portal on http://HOST:PORT/
+idp: install db ## Start the local SPID/CIE test provider with the portal onboarded in its federation
+	@mkdir -p instance/idp
+	@$(FLASK) auth federation-jwks > $(CURDIR)/instance/idp/portal-federation.jwks.json
+	@bash scripts/idp.sh bootstrap --rp $(FEDERATION_ENTITY_ID)=$(CURDIR)/instance/idp/portal-federation.jwks.json
+	@bash scripts/idp.sh start
+
+idp-stop: ## Stop the local SPID/CIE test provider
+	@bash scripts/idp.sh stop
+
+run: install demo idp ## Install, load the demo data, start the test SPID/CIE provider and run the portal
 	@echo ""
 	@echo "  The portal is starting: open http://$(HOST):$(PORT)/ in your browser (Ctrl+C stops it)."
+	@echo "  Log in with SPID or CIE as a test identity (idp/README.md), password pua-demo-2026."
 	@echo ""
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@trap 'bash scripts/idp.sh stop' EXIT; $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install lint i18n-check ## Install everything and run the whole test suite (embedded SQLite)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the portal needs on a fresh machine, and is safe to run again:
 # the Python virtual environment and packages, the pinned front-end packages from npm
-# (Bootstrap Italia, copied into static/vendor), and the compiled UI translations.
+# (Bootstrap Italia, copied into static/vendor), the compiled UI translations, and the local
+# SPID/CIE test identity provider in its own virtual environment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,4 +24,7 @@ cp -R node_modules/bootstrap-italia/dist/css node_modules/bootstrap-italia/dist/
   node_modules/bootstrap-italia/dist/svg static/vendor/bootstrap-italia/
 
 .venv/bin/pybabel compile --statistics -d translations 2>&1 | grep -v "^compiling" || true
+
+# The local SPID/CIE test provider, in its own virtual environment (.idp-venv).
+bash scripts/idp.sh install
 echo "setup: done"
