@@ -71,6 +71,7 @@ def app(tmp_path_factory, worker_id, fake_federation):
     )
     # Every outgoing call of the portal goes to the in-process federation, never the network.
     runtime = app.extensions["auth"]
+    runtime.http.close()
     runtime.http = httpx.Client(transport=httpx.MockTransport(fake_federation.handle))
     runtime.federation.http = runtime.http
     fake_federation.rp_entity_id = app.config["FEDERATION_ENTITY_ID"]
