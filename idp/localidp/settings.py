@@ -28,9 +28,7 @@ IDP_CIE_PORT = int(os.environ.get("IDP_CIE_PORT", "8002"))
 _data_dir = Path(os.environ.get("IDP_DATA_DIR", "instance/idp"))
 IDP_DATA_DIR = _data_dir if _data_dir.is_absolute() else (REPO_ROOT / _data_dir)
 IDP_DATA_DIR = IDP_DATA_DIR.resolve()
-IDP_IDENTITIES_FILE = Path(
-    os.environ.get("IDP_IDENTITIES_FILE", str(IDP_DIR / "identities.json"))
-)
+IDP_IDENTITIES_FILE = Path(os.environ.get("IDP_IDENTITIES_FILE", str(IDP_DIR / "identities.json")))
 
 TA_ENTITY_ID = f"http://{IDP_HOST}:{IDP_TA_PORT}/"
 SPID_OP_ENTITY_ID = f"http://{IDP_HOST}:{IDP_TA_PORT}/oidc/op/"

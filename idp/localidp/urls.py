@@ -10,7 +10,11 @@ from django.urls import include, path
 from spid_cie_oidc.entity.views import entity_configuration
 
 urlpatterns = [
-    path("oidc/op/.well-known/openid-federation", entity_configuration, name="op_entity_configuration"),
+    path(
+        "oidc/op/.well-known/openid-federation",
+        entity_configuration,
+        name="op_entity_configuration",
+    ),
     path("", include("spid_cie_oidc.entity.urls")),
     path("", include("spid_cie_oidc.provider.urls")),
 ]

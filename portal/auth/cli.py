@@ -44,10 +44,11 @@ def entity_id():
     click.echo(current_app.config["FEDERATION_ENTITY_ID"])
 
 
-@auth_cli.command("revoke-pending")
-def revoke_pending():
-    """End expired sessions and revoke their tokens at the providers (run it periodically)."""
-    revoked, pending = services.revoke_pending()
+@auth_cli.command("expire")
+def expire():
+    """End expired sessions, revoke their tokens at the providers, forget old login attempts.
+    Run it periodically (every few minutes); exits 1 while some revocation is still pending."""
+    revoked, pending = services.expire()
     click.echo(f"{revoked} tokens revoked, {pending} still pending.")
     if pending:
         raise SystemExit(1)

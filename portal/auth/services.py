@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from flask import current_app, g, request, session
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from portal.auth import federation, oidc
 from portal.auth.fiscal_code import is_valid as is_valid_fiscal_code
@@ -518,7 +518,7 @@ def load_current_user() -> None:
 
 def end_session(record: LoginSession, reason: str) -> None:
     """End a session and revoke its token at the provider. A provider that cannot be reached
-    leaves the token stored for `flask auth revoke-pending` to retry."""
+    leaves the token stored for `flask auth expire` to retry."""
     record.ended_at = record.ended_at or utcnow()
     record.end_reason = reason
     revoke_token(record)
@@ -557,9 +557,13 @@ def logout() -> None:
         session["lang"] = lang
 
 
-def revoke_pending() -> tuple[int, int]:
-    """Expire idle sessions and retry revocations that failed; (revoked, still pending)."""
+def expire() -> tuple[int, int]:
+    """End expired sessions, revoke their tokens (retrying earlier failures) and forget old
+    login attempts; returns (tokens revoked, revocations still pending)."""
     now = utcnow()
+    db.session.execute(
+        delete(LoginAttempt).where(LoginAttempt.created_at < now - dt.timedelta(days=1))
+    )
     open_sessions = db.session.scalars(select(LoginSession).where(LoginSession.ended_at.is_(None)))
     for record in open_sessions:
         reason = expiry_reason(record, now)

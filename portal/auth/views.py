@@ -148,6 +148,13 @@ def login():
                 return redirect(target, code=303)
         else:
             status = 400
+            services.audit(
+                "login_refused",
+                "refused",
+                reason="unknown_provider" if form.provider.errors else "invalid_form",
+                provider=str(form.provider.data or "")[:255] or None,
+            )
+            db.session.commit()
     return render_template(
         "auth/login.html",
         form=form,

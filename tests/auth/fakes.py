@@ -278,6 +278,8 @@ class FakeFederation:
             if url == provider.endpoint("userinfo"):
                 return self.userinfo(provider, request)
             if url == provider.endpoint("revocation"):
+                if "revocation_down" in self.tamper:
+                    return httpx.Response(503)
                 self.revoked.append(form_of(request)["token"])
                 return httpx.Response(200)
         return httpx.Response(404)

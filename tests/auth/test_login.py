@@ -300,3 +300,67 @@ def _b64(part: str) -> bytes:
     import base64
 
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def test_nothing_secret_is_written_to_the_audit_trail(client, federation):
+    response = start_login(client)
+    code, state = federation.authorize(response.location)
+    client.get("/auth/callback", query_string={"code": code, "state": state})
+    token = next(iter(federation.access_tokens))
+    trail = json.dumps(
+        [
+            [e.kind, e.reason, e.detail]
+            for e in db.session.scalars(select(AuthEvent).order_by(AuthEvent.id))
+        ]
+    )
+    for secret in (code, state, token, federation.requests[-1]["nonce"]):
+        assert secret not in trail
+
+
+def test_login_starts_a_fresh_session(client, federation):
+    with client.session_transaction() as before:
+        before["planted"] = "by someone else"
+    login(client, federation)
+    with client.session_transaction() as after:
+        assert "planted" not in after
+
+
+def test_an_unknown_provider_is_audited(client, federation):
+    start_login(client, provider="https://evil.test/oidc/op/")
+    event = last_event()
+    assert (event.kind, event.reason) == ("login_refused", "unknown_provider")
+
+
+def test_every_client_assertion_has_its_own_jti(client, federation):
+    login(client, federation)
+    client.post("/it/esci", data={"csrf_token": _csrf(client, "/it/profilo")})
+    login(client, federation)
+    jtis = [
+        json.loads(_b64(request["client_assertion"].split(".")[1]))["jti"]
+        for request in federation.token_requests
+    ]
+    assert len(jtis) == 2 and len(set(jtis)) == 2
+
+
+def test_expire_command_ends_old_sessions_and_revokes_their_tokens(app, runner, client, federation):
+    login(client, federation)
+    record = db.session.scalar(select(LoginSession).where(LoginSession.ended_at.is_(None)))
+    record.created_at -= dt.timedelta(seconds=app.config["AUTH_SESSION_ABSOLUTE_TIMEOUT"] + 1)
+    db.session.commit()
+    result = runner.invoke(args=["auth", "expire"])
+    assert result.exit_code == 0, result.output
+    assert "1 tokens revoked, 0 still pending" in result.output
+    db.session.refresh(record)
+    assert record.end_reason == "absolute_timeout" and record.access_token is None
+
+
+def test_a_revocation_that_fails_is_retried_later(app, runner, client, federation):
+    login(client, federation)
+    federation.tamper.add("revocation_down")
+    client.post("/it/esci", data={"csrf_token": _csrf(client, "/it/profilo")})
+    assert sessions_of(MARIO) == 0 and not federation.revoked
+    assert runner.invoke(args=["auth", "expire"]).exit_code == 1
+    assert last_event().outcome == "failed"
+    federation.tamper.clear()
+    assert runner.invoke(args=["auth", "expire"]).exit_code == 0
+    assert len(federation.revoked) == 1

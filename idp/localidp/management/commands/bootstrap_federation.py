@@ -3,7 +3,8 @@
 Run it once per role (``IDP_ROLE``), CIE first, then the Trust Anchor:
 
 - role ``cie``: migrates ``cie.sqlite3``, creates/updates the CIE OpenID Provider and the test
-  users, forgets the trust chains it cached for the ``--rp`` entities, and writes the OP's public federation keys to ``$IDP_DATA_DIR/cie-op.jwks.json``;
+  users, forgets the trust chains it cached for the ``--rp`` entities, and writes the OP's
+  public federation keys to ``$IDP_DATA_DIR/cie-op.jwks.json``;
 - role ``ta-spid``: migrates ``ta-spid.sqlite3``, creates/updates the Trust Anchor, the SPID
   OpenID Provider and the test users, registers both OPs as subordinates of the Trust Anchor
   (the CIE one from the file above), registers every ``--rp ENTITY_ID=JWKS_FILE`` as a
@@ -92,7 +93,7 @@ def _read_jwks(path: Path) -> list:
         raise CommandError(f"cannot read a JWKS from {path}: {exc}") from exc
     keys = data.get("keys") if isinstance(data, dict) else data
     if not isinstance(keys, list) or not keys:
-        raise CommandError(f"{path} holds no keys (expected {{\"keys\": [...]}})")
+        raise CommandError(f'{path} holds no keys (expected {{"keys": [...]}})')
     for key in keys:
         if not isinstance(key, dict) or not key.get("kid"):
             raise CommandError(f"{path}: every key needs a kid")
@@ -260,7 +261,9 @@ class Command(BaseCommand):
         for stale in FederationEntityConfiguration.objects.exclude(pk__in=[ta.pk, op.pk]):
             stale.delete()
         if op.pk < ta.pk:
-            fields = {f.name: getattr(op, f.name) for f in op._meta.fields if f.name not in ("id", "uuid")}
+            fields = {
+                f.name: getattr(op, f.name) for f in op._meta.fields if f.name not in ("id", "uuid")
+            }
             op.delete()
             op.pk = None
             for name, value in fields.items():
@@ -285,9 +288,17 @@ class Command(BaseCommand):
     def _descendant(self, ta, sub: str, name: str, typ: str, jwks: list, profile) -> None:
         desc, _ = FederationDescendant.objects.update_or_create(
             sub=sub,
-            defaults={"name": name[:33], "type": typ, "jwks": jwks, "is_active": True, "status": "valid"},
+            defaults={
+                "name": name[:33],
+                "type": typ,
+                "jwks": jwks,
+                "is_active": True,
+                "status": "valid",
+            },
         )
-        FederationEntityAssignedProfile.objects.filter(descendant=desc).exclude(profile=profile).delete()
+        FederationEntityAssignedProfile.objects.filter(descendant=desc).exclude(
+            profile=profile
+        ).delete()
         FederationEntityAssignedProfile.objects.update_or_create(
             descendant=desc, profile=profile, defaults={"issuer": ta}
         )
@@ -302,17 +313,35 @@ class Command(BaseCommand):
             "RP pubblico di test",
             {"organization_type": "public"},
         )
-        self._descendant(ta, spid_op.sub, "Provider SPID di test", "openid_provider",
-                         spid_op.public_jwks, op_profile)
+        self._descendant(
+            ta,
+            spid_op.sub,
+            "Provider SPID di test",
+            "openid_provider",
+            spid_op.public_jwks,
+            op_profile,
+        )
         cie_file = data_dir / CIE_OP_JWKS_FILE
         if cie_file.exists():
-            self._descendant(ta, settings.CIE_OP_ENTITY_ID, "Provider CIE di test", "openid_provider",
-                             _read_jwks(cie_file), op_profile)
+            self._descendant(
+                ta,
+                settings.CIE_OP_ENTITY_ID,
+                "Provider CIE di test",
+                "openid_provider",
+                _read_jwks(cie_file),
+                op_profile,
+            )
         else:
             self.stderr.write(f"warning: {cie_file} missing; bootstrap the cie role first")
         for entity_id, path in rps:
-            self._descendant(ta, entity_id, f"RP {entity_id}", "openid_relying_party",
-                             _read_jwks(path), rp_profile)
+            self._descendant(
+                ta,
+                entity_id,
+                f"RP {entity_id}",
+                "openid_relying_party",
+                _read_jwks(path),
+                rp_profile,
+            )
             self.stdout.write(f"registered relying party {entity_id}")
 
     # --- users ------------------------------------------------------------------------------
@@ -336,7 +365,9 @@ class Command(BaseCommand):
                 attributes["fiscal_number"] = tin
                 attributes["email_verified"] = True
                 attributes["phone_number_verified"] = True
-            user = User.objects.filter(username=ident["username"]).first() or User(username=ident["username"])
+            user = User.objects.filter(username=ident["username"]).first() or User(
+                username=ident["username"]
+            )
             user.first_name = ident["given_name"]
             user.last_name = ident["family_name"]
             user.email = ident["email"]
