@@ -27,4 +27,10 @@ cp -R node_modules/bootstrap-italia/dist/css node_modules/bootstrap-italia/dist/
 
 # The local SPID/CIE test provider, in its own virtual environment (.idp-venv).
 bash scripts/idp.sh install
+
+# DejaVu Sans draws the PDF receipts (Italian accents, the euro sign, Arabic, Cyrillic...).
+if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
+  echo "setup: the PDF receipts need DejaVu Sans; installing Debian's fonts-dejavu-core" >&2
+  apt-get update -qq && apt-get install -y -qq fonts-dejavu-core >/dev/null
+fi
 echo "setup: done"
