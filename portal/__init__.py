@@ -12,14 +12,18 @@ from portal.auth.views import bp as auth_bp
 from portal.catalog.cli import demo_cli
 from portal.catalog.views import bp as catalog_bp
 from portal.extensions import babel, csrf, db, migrate
+from portal.forms import uploads
+from portal.forms.views import bp as forms_bp
+from portal.outbox.cli import outbox_cli
+from portal.requests.views import bp as requests_bp
 from portal.search import indexing
 from portal.search.cli import search_cli
 from portal.search.views import bp as search_bp
 from portal.site import errors
 from portal.site.views import bp as site_bp
 
-BLUEPRINTS = (site_bp, catalog_bp, search_bp, auth_bp, api_bp)
-COMMANDS = (demo_cli, search_cli, auth_cli)
+BLUEPRINTS = (site_bp, catalog_bp, search_bp, auth_bp, forms_bp, requests_bp, api_bp)
+COMMANDS = (demo_cli, search_cli, auth_cli, outbox_cli)
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 
@@ -42,6 +46,8 @@ def create_app(config=None):
     database.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     babel.init_app(app, locale_selector=i18n.get_locale)
+    # Registered before CSRFProtect, whose check reads the body under the size limit.
+    app.before_request(uploads.allow_uploads)
     csrf.init_app(app)
     i18n.init_app(app)
     rendering.init_app(app)

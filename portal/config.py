@@ -53,6 +53,23 @@ def defaults(instance_path: str) -> dict:
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,
         # Development and tests only: log in as a test identity without the provider.
         "AUTH_TEST_LOGIN": False,
+        # Online requests: uploads live outside the web root; drafts are kept this long.
+        "UPLOAD_DIR": str(Path(instance_path) / "uploads"),
+        "UPLOAD_MAX_MB": 12,
+        "DRAFT_LIFETIME_DAYS": 30,
+        "DRAFT_WARNING_DAYS": 7,
+        "DEMO_FORMS_DIR": str(Path(__file__).resolve().parent / "catalog" / "demo" / "forms"),
+        # Mail leaves through the outbox (`flask outbox send`); development writes .eml files.
+        "MAIL_BACKEND": "file",
+        "MAIL_FROM": "PUA <noreply@pua.example.invalid>",
+        "MAIL_FILE_DIR": str(Path(instance_path) / "mail"),
+        "MAIL_SERVER": "localhost",
+        "MAIL_PORT": 25,
+        "MAIL_USE_TLS": False,
+        "MAIL_USERNAME": None,
+        "MAIL_PASSWORD": None,
+        "MAIL_MAX_ATTEMPTS": 10,
+        "PDF_FONT_DIR": "/usr/share/fonts/truetype/dejavu",
     }
 
 
@@ -74,9 +91,21 @@ def from_environment(environ=os.environ) -> dict:
         "FEDERATION_TRUST_ANCHOR",
         "FEDERATION_TRUST_ANCHOR_JWKS_FILE",
         "AUTH_KEYS_FILE",
+        "UPLOAD_DIR",
+        "MAIL_BACKEND",
+        "MAIL_FROM",
+        "MAIL_FILE_DIR",
+        "MAIL_SERVER",
+        "MAIL_USERNAME",
+        "MAIL_PASSWORD",
+        "PDF_FONT_DIR",
     ):
         if environ.get(name):
             settings[name] = environ[name]
+    if environ.get("MAIL_PORT"):
+        settings["MAIL_PORT"] = int(environ["MAIL_PORT"])
+    if environ.get("MAIL_USE_TLS"):
+        settings["MAIL_USE_TLS"] = environ["MAIL_USE_TLS"].lower() in {"1", "true", "yes"}
     for name in (
         "FEDERATION_REQUIRED_PROVIDER_TRUST_MARKS",
         "FEDERATION_CONTACTS",
@@ -120,6 +149,8 @@ def validate(config) -> None:
                 "Production needs FEDERATION_TRUST_ANCHOR_JWKS_FILE: the pinned public keys "
                 "of the Trust Anchor"
             )
+        if config["MAIL_BACKEND"] != "smtp":
+            raise ConfigError("Production needs MAIL_BACKEND=smtp and MAIL_SERVER")
         config["SESSION_COOKIE_SECURE"] = True
     for name in ("FEDERATION_ENTITY_ID", "FEDERATION_TRUST_ANCHOR"):
         if config[name] and not config[name].endswith("/"):

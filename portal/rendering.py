@@ -31,5 +31,6 @@ def init_app(app):
     if app.config["ENV_NAME"] != "production":
         # A template naming something that is not there is a bug: fail loudly outside production.
         app.jinja_env.undefined = StrictUndefined
+    app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

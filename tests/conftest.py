@@ -18,6 +18,7 @@ from portal.auth import staff
 from portal.catalog import demo_data
 from portal.config import normalise_database_url
 from portal.extensions import db
+from portal.forms import store as forms_store
 from portal.search import indexing
 from tests.auth.fakes import CIE_OP, OP_TRUST_MARK, TA, FakeFederation, public
 from tests.htmlcheck import CheckingClient
@@ -67,6 +68,8 @@ def app(tmp_path_factory, worker_id, fake_federation):
             "FEDERATION_REQUIRED_PROVIDER_TRUST_MARKS": (OP_TRUST_MARK,),
             "AUTH_CIE_PROVIDERS": (CIE_OP,),
             "AUTH_KEYS_FILE": str(keys_dir / "relying-party.json"),
+            "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
+            "MAIL_BACKEND": "memory",
         }
     )
     # Every outgoing call of the portal goes to the in-process federation, never the network.
@@ -81,6 +84,7 @@ def app(tmp_path_factory, worker_id, fake_federation):
         upgrade()
         demo_data.load(app.config["DEMO_DATA_DIR"])
         staff.load(app.config["DEMO_STAFF_FILE"])
+        forms_store.load(app.config["DEMO_FORMS_DIR"])
         db.session.commit()
     yield app
     with app.app_context():

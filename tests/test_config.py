@@ -63,6 +63,7 @@ def production(tmp_path):
         "FEDERATION_TRUST_ANCHOR": "https://registry.spid.gov.it/",
         "FEDERATION_TRUST_ANCHOR_JWKS_FILE": str(anchor_keys),
         "AUTH_KEYS_FILE": str(rp_keys),
+        "MAIL_BACKEND": "smtp",
     }
 
 

@@ -119,7 +119,11 @@ def login_target(service_slug: str | None, next_url: str) -> tuple[str, str, obj
     """Where to return after login, the level to ask for, and the service (if any)."""
     service = find_service(service_slug) if service_slug else None
     if service is not None:
-        next_url = url_for("catalog.service", slug=service.slug) + "#access"
+        # Login from a service card lands in that service's request form.
+        if service.online:
+            next_url = url_for("forms.start", slug=service.slug)
+        else:
+            next_url = url_for("catalog.service", slug=service.slug) + "#access"
         return next_url, service.login_level, service
     return services.safe_next(next_url), current_app.config["AUTH_DEFAULT_ACR"], None
 

@@ -33,6 +33,19 @@ def error_messages():
     }
 
 
+class Refused(HTTPException):
+    """A request refused with a message for the person, in their language (``refuse``)."""
+
+    def __init__(self, code: int, message: str):
+        super().__init__(description=message)
+        self.code = code
+        self.user_message = message
+
+
+def refuse(code: int, message: str):
+    raise Refused(code, message)
+
+
 def render_error(code: int, detail: str | None = None):
     title, message = error_messages().get(code, error_messages()[500])
     return render_template(
@@ -67,7 +80,7 @@ def init_app(app):
     def http_error(error):
         if request.path.startswith("/api/"):
             return json_error(error.code or 500, error.description or error.name)
-        return render_error(error.code or 500)
+        return render_error(error.code or 500, getattr(error, "user_message", None))
 
     @app.errorhandler(InternalServerError)
     def server_error(error):

@@ -88,7 +88,7 @@ class FakeFederation:
             "given_name": "Mario",
             "family_name": "Rossi",
             "fiscal_number": "TINIT-RSSMRA80A01E897X",
-            "email": "mario.rossi@example.invalid",
+            "email": "mario.rossi@example.org",
             "phone_number": "+393330000001",
         }
         self.acr = SPID_L2

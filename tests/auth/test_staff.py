@@ -7,7 +7,7 @@ import yaml
 from sqlalchemy import select
 
 from portal.auth import staff
-from portal.auth.fiscal_code import check_character, is_valid, normalise
+from portal.auth.fiscal_code import is_valid, normalise
 from portal.auth.models import StaffRole
 from portal.config import PROJECT_ROOT
 from portal.extensions import db
@@ -69,4 +69,3 @@ def test_fiscal_code_check_character(value, valid):
 
 def test_normalise_strips_the_spid_prefix():
     assert normalise("TINIT-RSSMRA85T10A562S") == "RSSMRA85T10A562S"
-    assert check_character("RSSMRA85T10A562") == "S"

@@ -1,0 +1,1 @@
+"""Citizen request forms: schemas per service, forms built from them, drafts, uploads."""

@@ -1,0 +1,394 @@
+"""The citizen's side of a request's life: sending it, following it, answering, withdrawing,
+rating, and taking away all one's data.
+
+Each function works inside the caller's transaction and leaves the commit to the view, so that
+a request, its first event, its routing and its confirmation mail are written together or not
+at all."""
+
+import datetime as dt
+
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from portal.auth.models import AuthEvent, LoginSession, User, utcnow
+from portal.catalog.models import Comune
+from portal.extensions import db
+from portal.forms import drafts
+from portal.forms.models import Draft
+from portal.outbox.services import enqueue
+from portal.requests.models import (
+    FINAL_STATES,
+    Attachment,
+    Message,
+    ReferenceCounter,
+    Request,
+    RequestEvent,
+)
+from portal.requests.routing import route
+
+SLA_DAYS = 30
+# The version of the privacy notice a person agrees to when sending a request; change it with
+# the text of the notice (portal/site/templates/site/privacy.html).
+CONSENT_VERSION = "privacy-2026-11"
+RATEABLE = ("project_defined", "closed")
+
+
+class RequestError(ValueError):
+    """The action is not possible now; the message says why, in the person's language."""
+
+
+def desk_code(desk) -> str:
+    return desk.slug[:3].upper()
+
+
+def next_reference(desk, year: int) -> str:
+    """PUA-VIA-2026-000123: numbered per desk and year. The counter row is locked until the
+    transaction ends, so two requests never share a number; a rolled-back one leaves a gap."""
+    query = (
+        select(ReferenceCounter)
+        .where(ReferenceCounter.desk_id == desk.id, ReferenceCounter.year == year)
+        .with_for_update()
+    )
+    counter = db.session.scalar(query)
+    if counter is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(ReferenceCounter(desk_id=desk.id, year=year, last=0))
+        except IntegrityError:
+            pass  # created meanwhile by another request: read it below
+        counter = db.session.scalar(query)
+    counter.last += 1
+    db.session.flush()
+    return f"PUA-{desk_code(desk)}-{year}-{counter.last:06d}"
+
+
+def deadline_for(service, submitted: dt.datetime) -> dt.date:
+    days = min(SLA_DAYS, service.legal_max_days or SLA_DAYS)
+    return submitted.date() + dt.timedelta(days=days)
+
+
+def _existing(key: str) -> Request | None:
+    return db.session.scalar(select(Request).where(Request.idempotency_key == key))
+
+
+def submit(draft: Draft, *, lang: str) -> Request:
+    """Create the request of a complete draft, or return the one already created from it."""
+    key = draft.idempotency_key
+    found = _existing(key)
+    if found is not None:
+        return found
+    # Serialise two submissions of the same draft (PostgreSQL row lock; SQLite locks on write).
+    db.session.scalar(select(Draft).where(Draft.id == draft.id).with_for_update())
+    found = _existing(key)
+    if found is not None:
+        return found
+    if not drafts.may_open(draft, drafts.SUMMARY):
+        raise RequestError(_("Some steps are not complete yet: complete them before sending."))
+    answers = draft.answers or {}
+    service = draft.service_form.service
+    comune = db.session.scalar(select(Comune).filter_by(slug=answers.get("residence_comune")))
+    if comune is None or comune not in drafts.served_comuni(service):
+        raise RequestError(_("Choose the comune of residence again: this one is not served."))
+    decision = route(service, comune)
+    now = utcnow()
+    for_self = (
+        answers.get("for_whom", "self") == "self"
+        and draft.service_form.definition.get("beneficiary", "self_or_other") != "other_only"
+    )
+    applicant = draft.user
+    request = Request(
+        reference=next_reference(comune.desk, now.year),
+        idempotency_key=key,
+        service_id=service.id,
+        service_form_id=draft.service_form_id,
+        applicant_id=applicant.id,
+        for_self=for_self,
+        beneficiary_given_name=applicant.given_name
+        if for_self
+        else answers.get("beneficiary_given_name") or "",
+        beneficiary_family_name=applicant.family_name
+        if for_self
+        else answers.get("beneficiary_family_name") or "",
+        beneficiary_fiscal_code=applicant.fiscal_number
+        if for_self
+        else answers.get("beneficiary_fiscal_code"),
+        beneficiary_birth_date=dt.date.fromisoformat(answers["beneficiary_birth_date"])
+        if not for_self and answers.get("beneficiary_birth_date")
+        else None,
+        relationship_to_applicant=None if for_self else answers.get("beneficiary_relationship"),
+        comune_id=comune.id,
+        contact_email=answers.get("contact_email"),
+        contact_phone=answers.get("contact_phone"),
+        answers=answers,
+        lang=lang,
+        state="submitted",
+        queue_id=decision.queue.id,
+        routing_rule=decision.rule,
+        consent_version=CONSENT_VERSION,
+        consent_at=now,
+        submitted_at=now,
+        deadline=deadline_for(service, now),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(request)
+            db.session.flush()
+    except IntegrityError:
+        # The same draft was sent at the same moment by another tab: that request stands.
+        found = _existing(key)
+        if found is not None:
+            return found
+        raise
+    for attachment in drafts.draft_attachments(draft):
+        attachment.request_id = request.id
+    db.session.add(
+        RequestEvent(
+            request_id=request.id,
+            actor_id=applicant.id,
+            kind="submitted",
+            to_state="submitted",
+            detail={"queue": decision.queue.slug, "rule": decision.rule},
+        )
+    )
+    draft.submitted_at = now
+    draft.request_id = request.id
+    db.session.flush()
+    notify(request, "request_received")
+    return request
+
+
+def notify(request: Request, kind: str) -> None:
+    """Queue the mail about a request, in the language it was sent in."""
+    if not request.contact_email:
+        return
+    with force_locale(request.lang):
+        service_title = request.service.text(request.lang).title
+        subjects = {
+            "request_received": _("Request %(reference)s received", reference=request.reference),
+            "request_withdrawn": _("Request %(reference)s withdrawn", reference=request.reference),
+        }
+        body = render_template(
+            f"requests/mail/{kind}.txt",
+            request=request,
+            service_title=service_title,
+            url=url_for(
+                "requests.detail", lang=request.lang, reference=request.reference, _external=True
+            ),
+        )
+        enqueue(
+            request.contact_email,
+            subjects[kind],
+            body,
+            kind=kind,
+            lang=request.lang,
+            reference=request.reference,
+        )
+
+
+def of_user(user: User) -> list[Request]:
+    return list(
+        db.session.scalars(
+            select(Request)
+            .where(Request.applicant_id == user.id)
+            .order_by(Request.submitted_at.desc())
+        )
+    )
+
+
+def find(reference: str, user: User) -> Request | None:
+    """The person's own request; None for anyone else's (the page then answers 404)."""
+    if not reference or len(reference) > 40:
+        return None
+    return db.session.scalar(
+        select(Request).where(Request.reference == reference, Request.applicant_id == user.id)
+    )
+
+
+def public_events(request: Request) -> list[RequestEvent]:
+    return [event for event in request.events if event.public]
+
+
+def withdraw(request: Request, user: User, reason: str) -> None:
+    if not request.can_withdraw:
+        raise RequestError(
+            _("The request can no longer be withdrawn: the assessment has already started.")
+        )
+    before = request.state
+    request.state = "withdrawn"
+    request.closed_at = utcnow()
+    db.session.add(
+        RequestEvent(
+            request_id=request.id,
+            actor_id=user.id,
+            kind="withdrawn",
+            from_state=before,
+            to_state="withdrawn",
+            note=reason or None,
+        )
+    )
+    notify(request, "request_withdrawn")
+
+
+def reply(request: Request, user: User, body: str, attachment: Attachment | None) -> Message:
+    if request.state in FINAL_STATES:
+        raise RequestError(_("The request is closed: contact your PUA desk if you need to."))
+    message = Message(request_id=request.id, author_id=user.id, from_staff=False, body=body)
+    db.session.add(message)
+    db.session.flush()
+    if attachment is not None:
+        attachment.request_id = request.id
+        attachment.message_id = message.id
+        db.session.add(attachment)
+    db.session.add(
+        RequestEvent(
+            request_id=request.id,
+            actor_id=user.id,
+            kind="citizen_message",
+            public=True,
+            detail={"message": message.id},
+        )
+    )
+    return message
+
+
+def rate(request: Request, user: User, rating: int, comment: str) -> None:
+    if request.state not in RATEABLE:
+        raise RequestError(_("You can rate the service once the request is concluded."))
+    if request.satisfaction is not None:
+        raise RequestError(_("You have already rated this service: thank you."))
+    request.satisfaction = rating
+    request.satisfaction_comment = comment or None
+    db.session.add(
+        RequestEvent(
+            request_id=request.id,
+            actor_id=user.id,
+            kind="rated",
+            public=True,
+            detail={"rating": rating},
+        )
+    )
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def export(user: User) -> dict:
+    """Everything the portal holds about the person (GDPR art. 15), as JSON-ready data."""
+    requests = of_user(user)
+    return {
+        "exported_at": _iso(utcnow()),
+        "person": {
+            "fiscal_number": user.fiscal_number,
+            "given_name": user.given_name,
+            "family_name": user.family_name,
+            "email_from_identity": user.email,
+            "phone_from_identity": user.phone,
+            "contact_email": user.contact_email,
+            "created_at": _iso(user.created_at),
+            "last_login_at": _iso(user.last_login_at),
+            "identities": [
+                {
+                    "provider": i.provider,
+                    "profile": i.profile,
+                    "first_login_at": _iso(i.first_login_at),
+                    "last_login_at": _iso(i.last_login_at),
+                }
+                for i in user.identities
+            ],
+        },
+        "requests": [
+            {
+                "reference": r.reference,
+                "service": r.service.slug,
+                "state": r.state,
+                "submitted_at": _iso(r.submitted_at),
+                "deadline": _iso(r.deadline),
+                "closed_at": _iso(r.closed_at),
+                "for_self": r.for_self,
+                "beneficiary": {
+                    "given_name": r.beneficiary_given_name,
+                    "family_name": r.beneficiary_family_name,
+                    "fiscal_code": r.beneficiary_fiscal_code,
+                    "birth_date": _iso(r.beneficiary_birth_date),
+                    "relationship": r.relationship_to_applicant,
+                },
+                "comune": r.comune.slug,
+                "pua": r.queue.desk.slug,
+                "contact_email": r.contact_email,
+                "contact_phone": r.contact_phone,
+                "answers": r.answers,
+                "consent": {"version": r.consent_version, "at": _iso(r.consent_at)},
+                "history": [
+                    {"at": _iso(e.at), "kind": e.kind, "from": e.from_state, "to": e.to_state}
+                    for e in public_events(r)
+                ],
+                "messages": [
+                    {"at": _iso(m.at), "from_staff": m.from_staff, "body": m.body}
+                    for m in r.messages
+                ],
+                "attachments": [
+                    {"name": a.filename, "type": a.mime_type, "size": a.size, "sha256": a.sha256}
+                    for a in r.attachments
+                ],
+                "satisfaction": r.satisfaction,
+                "satisfaction_comment": r.satisfaction_comment,
+            }
+            for r in requests
+        ],
+        "drafts": [
+            {
+                "service": d.service_form.service.slug,
+                "answers": d.answers,
+                "updated_at": _iso(d.updated_at),
+                "expires_at": _iso(d.expires_at),
+            }
+            for d in drafts.of_user(user)
+        ],
+        "login_sessions": [
+            {
+                "provider": s.provider,
+                "profile": s.profile,
+                "level": s.acr,
+                "started_at": _iso(s.created_at),
+                "ended_at": _iso(s.ended_at),
+            }
+            for s in db.session.scalars(
+                select(LoginSession)
+                .where(LoginSession.user_id == user.id)
+                .order_by(LoginSession.id)
+            )
+        ],
+        "login_events": [
+            {"at": _iso(e.at), "kind": e.kind, "outcome": e.outcome, "provider": e.provider}
+            for e in db.session.scalars(
+                select(AuthEvent).where(AuthEvent.user_id == user.id).order_by(AuthEvent.id)
+            )
+        ],
+    }
+
+
+def can_download(user: User | None, attachment: Attachment) -> bool:
+    """The applicant, and the staff of the PUA whose queue holds the request (admins too)."""
+    if user is None:
+        return False
+    if attachment.owner_id == user.id and attachment.request_id is None:
+        return True
+    request = attachment.request
+    if request is None:
+        return False
+    if request.applicant_id == user.id:
+        return True
+    for grant in user.grants():
+        if grant.role == "admin":
+            return True
+        if grant.role in ("operator", "supervisor") and grant.desk_id == request.queue.desk_id:
+            return True
+    return False
+
+
+def config_upload_limit() -> int:
+    return int(current_app.config["UPLOAD_MAX_MB"] * 1024 * 1024)
