@@ -81,7 +81,7 @@ def submit(draft: Draft, *, lang: str) -> Request:
     if found is not None:
         return found
     # Serialise two submissions of the same draft (PostgreSQL row lock; SQLite locks on write).
-    db.session.scalar(select(Draft).where(Draft.id == draft.id).with_for_update())
+    db.session.scalar(select(Draft.id).where(Draft.id == draft.id).with_for_update())
     found = _existing(key)
     if found is not None:
         return found

@@ -116,6 +116,7 @@ ALLOWED = {"application/pdf": "pdf", "image/jpeg": "jpeg", "image/png": "png"}
 
 def upload(app, content, name="documento.pdf", limit=1024 * 1024):
     with app.test_request_context("/en/"):
+        g.lang = "en"
         return uploads.store(
             FileStorage(io.BytesIO(content), filename=name),
             allowed=ALLOWED,
