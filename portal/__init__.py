@@ -13,6 +13,7 @@ from portal.catalog.cli import demo_cli
 from portal.catalog.views import bp as catalog_bp
 from portal.extensions import babel, csrf, db, migrate
 from portal.forms import uploads
+from portal.forms.cli import drafts_cli
 from portal.forms.views import bp as forms_bp
 from portal.outbox.cli import outbox_cli
 from portal.requests.views import bp as requests_bp
@@ -23,7 +24,7 @@ from portal.site import errors
 from portal.site.views import bp as site_bp
 
 BLUEPRINTS = (site_bp, catalog_bp, search_bp, auth_bp, forms_bp, requests_bp, api_bp)
-COMMANDS = (demo_cli, search_cli, auth_cli, outbox_cli)
+COMMANDS = (demo_cli, search_cli, auth_cli, drafts_cli, outbox_cli)
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 

@@ -8,6 +8,7 @@ dates as ISO strings, numbers as strings, yes/no as booleans, files as attachmen
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -304,9 +305,11 @@ def display_value(spec: Field, value, lang: str, attachments: dict) -> str:
     if spec.type == "multichoice":
         return ", ".join(spec.choice_label(item, lang) for item in value)
     if spec.type == "date":
-        from flask_babel import format_date
-
         return format_date(dt.date.fromisoformat(value))
+    if spec.type == "number":
+        return format_decimal(
+            Decimal(value), format="#,##0" + ("." + "0" * spec.decimals if spec.decimals else "")
+        )
     if spec.type == "address":
         return ", ".join(
             part

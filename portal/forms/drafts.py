@@ -336,3 +336,19 @@ def of_user(user: User) -> list[Draft]:
 
 def expiring_soon(draft: Draft) -> bool:
     return draft.expires_at - utcnow() < dt.timedelta(days=current_app.config["DRAFT_WARNING_DAYS"])
+
+
+def purge_expired() -> int:
+    """Delete drafts past their expiry, with their files; return how many."""
+    expired = list(
+        db.session.scalars(
+            select(Draft).where(Draft.expires_at <= utcnow(), Draft.submitted_at.is_(None))
+        )
+    )
+    for draft in expired:
+        for attachment in draft_attachments(draft):
+            discard(attachment)
+            db.session.delete(attachment)
+        db.session.delete(draft)
+    db.session.flush()
+    return len(expired)

@@ -399,3 +399,40 @@ def test_drafts_are_listed_with_their_expiry_and_can_be_resumed(citizen):
 
 def test_resolve_date_is_used_for_bounds():
     assert resolve_date("+0d", dt.date(2026, 1, 1)) == dt.date(2026, 1, 1)
+
+
+def test_expired_drafts_are_hidden_then_purged_with_their_files(app, citizen, runner):
+    url = started(citizen)
+    draft = draft_of(url)
+    draft.expires_at = dt.datetime(2020, 1, 1)
+    db.session.commit()
+    assert citizen.get(url).status_code == 404
+    result = runner.invoke(args=["drafts", "purge"])
+    assert "1 expired drafts deleted" in result.output
+    assert count(Draft) == 0
+
+
+def test_an_unknown_or_offline_service_has_no_request_form(citizen):
+    assert citizen.get("/it/servizi/non-esiste/richiesta").status_code == 404
+    assert citizen.get("/it/servizi/segretariato-sociale/richiesta").status_code == 404
+
+
+def test_another_persons_attachment_cannot_be_downloaded(app, citizen, federation):
+    send(citizen, fill_in(citizen, "contributo-affitto"))
+    request = db.session.scalar(select(Request))
+    detail = f"/it/area-personale/richieste/{request.reference}"
+    token = csrf(citizen.get(detail))
+    citizen.post(
+        f"{detail}/messaggi",
+        data={"csrf_token": token, "body": "Ecco.", "document": (io.BytesIO(PDF), "a.pdf")},
+        content_type="multipart/form-data",
+    )
+    attachment = db.session.scalar(select(Attachment))
+    own = citizen.get(f"/it/area-personale/allegati/{attachment.public_id}")
+    assert own.status_code == 200 and own.data == PDF
+    own.close()
+    stranger = app.test_client()
+    federation.person["fiscal_number"] = "TINIT-BNCLRA75M41L020S"
+    federation.subject = "laura"
+    login(stranger, federation)
+    assert stranger.get(f"/it/area-personale/allegati/{attachment.public_id}").status_code == 404
