@@ -173,6 +173,10 @@ def step(slug, draft_id, step_id):
                 db.session.add(attachment)
             drafts.save_step(draft, current, answers)
             db.session.commit()
+            if request.args.get("ritorno") == drafts.SUMMARY:
+                # A change from "check your answers" goes back there, through any step the
+                # change has just made necessary.
+                return redirect(step_url(draft, drafts.first_incomplete(draft)), code=303)
             return redirect(step_url(draft, drafts.next_step_id(draft, step_id)), code=303)
         for attachment in new_files.values():
             uploads.discard(attachment)

@@ -436,3 +436,40 @@ def test_another_persons_attachment_cannot_be_downloaded(app, citizen, federatio
     federation.subject = "laura"
     login(stranger, federation)
     assert stranger.get(f"/it/area-personale/allegati/{attachment.public_id}").status_code == 404
+
+
+def test_a_change_from_the_summary_returns_to_the_summary(citizen):
+    summary = fill_in(citizen, "trasporto-sociale")
+    page = parse(citizen.get(summary))
+    change = next(
+        a.get("href") for a in find_all(page, ".//main//a") if "ritorno=" in (a.get("href") or "")
+    )
+    form_page = citizen.get(change)
+    data = {"csrf_token": csrf(form_page), "for_whom": "self"}
+    response = citizen.post(change, data=data)
+    assert response.status_code == 303 and response.location.endswith("/riepilogo")
+
+
+def test_the_staff_of_the_queue_can_download_a_document_others_cannot(app, citizen, federation):
+    send(citizen, fill_in(citizen, "contributo-economico"))
+    request = db.session.scalar(select(Request))
+    detail = f"/it/area-personale/richieste/{request.reference}"
+    citizen.post(
+        f"{detail}/messaggi",
+        data={
+            "csrf_token": csrf(citizen.get(detail)),
+            "body": "Bolletta.",
+            "document": (io.BytesIO(PDF), "bolletta.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    attachment = db.session.scalar(select(Attachment))
+    url = f"/it/area-personale/allegati/{attachment.public_id}"
+    for fiscal, status in (("CRVMRC71S12D959K", 200), ("BRMLCU79E45F804A", 404)):
+        staff = app.test_client()
+        federation.person["fiscal_number"] = f"TINIT-{fiscal}"
+        federation.subject = fiscal
+        login(staff, federation)
+        response = staff.get(url)
+        assert response.status_code == status, fiscal
+        response.close()
