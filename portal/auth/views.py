@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 
 from portal.auth import federation, services
 from portal.auth.forms import ContactEmailForm, LoginForm
-from portal.auth.oidc import LoginError
+from portal.auth.oidc import LoginError, acr_rank
 from portal.catalog.services import find_service
 from portal.extensions import db
 
@@ -134,7 +134,12 @@ def login():
     next_url, acr, service = login_target(
         request.values.get("servizio"), request.values.get("next", "")
     )
-    if g.get("user") is not None and request.method == "GET":
+    session_record = g.get("login_session")
+    if (
+        session_record is not None
+        and request.method == "GET"
+        and acr_rank(session_record.acr) >= acr_rank(acr)
+    ):
         return redirect(next_url or url_for("auth.profile"))
     providers = services.providers()
     form.provider.choices = [(p.entity_id, p.organization_name) for p in providers]

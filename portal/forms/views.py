@@ -20,6 +20,7 @@ from werkzeug.datastructures import CombinedMultiDict
 from wtforms import BooleanField
 from wtforms.validators import InputRequired
 
+from portal.auth.oidc import acr_rank
 from portal.auth.views import login_required
 from portal.catalog.services import find_service
 from portal.extensions import db
@@ -66,10 +67,18 @@ def own_draft(service, draft_id: str):
     return draft
 
 
+def login_too_weak(service) -> bool:
+    """Whether the person logged in with a lower SPID/CIE level than the service asks."""
+    return acr_rank(g.login_session.acr) < acr_rank(service.login_level)
+
+
 @bp.route("/<lang:lang>/servizi/<slug>/richiesta", methods=["GET", "POST"])
 def start(slug):
     service = online_service(slug)
     if g.get("user") is None:
+        return redirect(url_for("auth.login", servizio=slug))
+    if login_too_weak(service):
+        flash(_("This service needs a higher security level: log in again."), "info")
         return redirect(url_for("auth.login", servizio=slug))
     form = StartForm()
     if form.validate_on_submit():

@@ -473,3 +473,16 @@ def test_the_staff_of_the_queue_can_download_a_document_others_cannot(app, citiz
         response = staff.get(url)
         assert response.status_code == status, fiscal
         response.close()
+
+
+def test_a_service_asking_a_higher_level_asks_to_log_in_again(citizen):
+    from portal.catalog.models import Service
+
+    service = db.session.scalar(select(Service).filter_by(slug="misura-b2"))
+    service.login_level = "https://www.spid.gov.it/SpidL3"
+    db.session.commit()
+    response = citizen.get("/it/servizi/misura-b2/richiesta")
+    assert response.status_code == 302 and "accedi?servizio=misura-b2" in response.location
+    page = citizen.get(response.location)
+    assert page.status_code == 200
+    assert "livello 3" in text_of(parse(page).find(".//main"))
