@@ -269,13 +269,18 @@ def test_the_supervisor_reads_the_indicators_in_text_and_tables(client, federati
 
 def test_the_supervisor_page_shows_only_their_pua(client, federation, make_request):
     now = utcnow()
-    make_request("suzzara-anziani", now, deadline=now.date() - dt.timedelta(days=4))
-    make_request("viadana-anziani", now, deadline=now.date() - dt.timedelta(days=4))
+    theirs = make_request("suzzara-anziani", now, deadline=now.date() - dt.timedelta(days=4))
+    ours = make_request("viadana-anziani", now, deadline=now.date() - dt.timedelta(days=4))
     as_person(client, federation, SARA)
     main = parse(client.get("/backoffice/cruscotto")).find(".//main")
-    queues = [text_of(th) for th in find_all(main, ".//table//tbody/tr/th")]
-    assert "viadana-anziani" in queues
-    assert not [slug for slug in queues if slug.startswith("suzzara")]
+    row_heads = [text_of(th) for th in find_all(main, ".//table//tbody/tr/th")]
+    assert "viadana-anziani" in row_heads
+    assert not [slug for slug in row_heads if slug.startswith("suzzara")]
+    # The late request of their PUA is listed, linked to its page; Suzzara's is not.
+    assert ours.reference in row_heads and theirs.reference not in row_heads
+    link = find_one(main, f".//a[.='{ours.reference}']")
+    assert link.get("href") == f"/backoffice/richieste/{ours.reference}"
+    assert "suzzara" not in text_of(main)
 
 
 @pytest.mark.parametrize("person", [MARCO, CITIZEN], ids=["operator", "citizen"])
