@@ -9,6 +9,7 @@ from portal import config as portal_config
 from portal.api.views import bp as api_bp
 from portal.auth.cli import auth_cli
 from portal.auth.views import bp as auth_bp
+from portal.backoffice import bp as backoffice_bp
 from portal.catalog.cli import demo_cli
 from portal.catalog.views import bp as catalog_bp
 from portal.extensions import babel, csrf, db, migrate
@@ -16,6 +17,7 @@ from portal.forms import uploads
 from portal.forms.cli import drafts_cli
 from portal.forms.views import bp as forms_bp
 from portal.outbox.cli import outbox_cli
+from portal.requests.cli import routing_cli
 from portal.requests.views import bp as requests_bp
 from portal.search import indexing
 from portal.search.cli import search_cli
@@ -23,8 +25,17 @@ from portal.search.views import bp as search_bp
 from portal.site import errors
 from portal.site.views import bp as site_bp
 
-BLUEPRINTS = (site_bp, catalog_bp, search_bp, auth_bp, forms_bp, requests_bp, api_bp)
-COMMANDS = (demo_cli, search_cli, auth_cli, drafts_cli, outbox_cli)
+BLUEPRINTS = (
+    site_bp,
+    catalog_bp,
+    search_bp,
+    auth_bp,
+    forms_bp,
+    requests_bp,
+    backoffice_bp,
+    api_bp,
+)
+COMMANDS = (demo_cli, search_cli, auth_cli, drafts_cli, outbox_cli, routing_cli)
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 

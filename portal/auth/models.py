@@ -88,16 +88,21 @@ class Identity(db.Model):
 
 class StaffRole(db.Model):
     """A role granted to a fiscal number, so that staff are recognised at their first login.
-    Operators and supervisors work for one PUA desk; editors and admins for the whole portal."""
+    Operators and supervisors work for one PUA desk; an operator's grant may be narrowed to one
+    queue of that desk (one row per queue). Editors and admins work for the whole portal."""
 
     __tablename__ = "staff_role"
-    __table_args__ = (UniqueConstraint("fiscal_number", "role", "desk_id"),)
+    __table_args__ = (
+        UniqueConstraint("fiscal_number", "role", "desk_id", "queue_id", name="uq_staff_grant"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     fiscal_number: Mapped[str] = mapped_column(String(16), index=True)
     role: Mapped[str] = mapped_column(String(20))
     desk_id: Mapped[int | None] = mapped_column(ForeignKey("desk.id"))
+    queue_id: Mapped[int | None] = mapped_column(ForeignKey("queue.id"))
 
     desk = relationship("Desk")
+    queue = relationship("Queue")
 
 
 class LoginAttempt(db.Model):

@@ -12,10 +12,12 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -39,10 +41,26 @@ WITHDRAWABLE = ("submitted", "in_charge", "waiting_citizen", "rerouted")
 FINAL_STATES = ("project_defined", "closed", "rejected", "withdrawn")
 
 
+OPEN_CONDITION = "state IN ('submitted', 'in_charge', 'assessment', 'waiting_citizen', 'rerouted')"
+
+
 class Request(db.Model):
     """A request sent by a person (the applicant), possibly on behalf of someone else."""
 
     __tablename__ = "request"
+    __table_args__ = (
+        # The back-office inbox pages through open requests by deadline (keyset on deadline, id)
+        # and through one queue's requests; both stay index scans at a million rows.
+        Index(
+            "ix_request_open_deadline",
+            "deadline",
+            "id",
+            postgresql_where=text(OPEN_CONDITION),
+            sqlite_where=text(OPEN_CONDITION),
+        ),
+        Index("ix_request_queue_deadline", "queue_id", "deadline", "id"),
+        Index("ix_request_queue_submitted", "queue_id", "submitted_at", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)
     # The draft's key: a second submission of the same draft finds this row instead.
@@ -69,14 +87,33 @@ class Request(db.Model):
     submitted_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
     deadline: Mapped[dt.date] = mapped_column(Date)
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Staff side: who has it, the SLA clock, what the assessment and the project decided.
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
+    paused_since: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    paused_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    state_before_pause: Mapped[str | None] = mapped_column(String(20))
+    in_charge_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    assessed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    uvm_date: Mapped[dt.date | None] = mapped_column(Date)
+    uvm_team: Mapped[str | None] = mapped_column(String(300))
+    project_defined_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    case_manager: Mapped[str | None] = mapped_column(String(200))
+    # Whether the person (or their family) agreed to and signed the project: the seeds'
+    # "adherence" indicator is the share of defined projects that were agreed.
+    project_agreed: Mapped[bool | None] = mapped_column(Boolean)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    # Raised by every transition: a form from a page shown before a change is refused.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     satisfaction: Mapped[int | None] = mapped_column(Integer)
     satisfaction_comment: Mapped[str | None] = mapped_column(Text)
 
     service = relationship("Service", lazy="joined")
     service_form = relationship("ServiceForm")
-    applicant = relationship("User")
+    applicant = relationship("User", foreign_keys=[applicant_id])
     comune = relationship("Comune", lazy="joined")
     queue = relationship("Queue", lazy="joined")
+    assigned_to = relationship("User", foreign_keys=[assigned_to_id])
+    notes: Mapped[list["InternalNote"]] = relationship(order_by="InternalNote.id")
     events: Mapped[list["RequestEvent"]] = relationship(
         back_populates="request", order_by="RequestEvent.id"
     )
@@ -174,3 +211,40 @@ class ReferenceCounter(db.Model):
     desk_id: Mapped[int] = mapped_column(ForeignKey("desk.id"))
     year: Mapped[int] = mapped_column(Integer)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InternalNote(db.Model):
+    """A note among staff about a request: never shown to the citizen, never exported to them."""
+
+    __tablename__ = "internal_note"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("request.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    body: Mapped[str] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    author = relationship("User")
+
+
+class RoutingRule(db.Model):
+    """A routing rule: requests matching every condition given go to ``queue``. Rules are tried
+    by ``priority`` (lowest first); the first that matches decides."""
+
+    __tablename__ = "routing_rule"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    priority: Mapped[int] = mapped_column(Integer, index=True)
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id"))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"))
+    comune_id: Mapped[int | None] = mapped_column(ForeignKey("comune.id"))
+    desk_id: Mapped[int | None] = mapped_column(ForeignKey("desk.id"))
+    # "minor" (under 18), "adult" (18-64), "elderly" (65 and over), or None for any age.
+    age_group: Mapped[str | None] = mapped_column(String(10))
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queue.id"))
+    description: Mapped[str] = mapped_column(String(300), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    service = relationship("Service")
+    area = relationship("Area")
+    comune = relationship("Comune")
+    desk = relationship("Desk")
+    queue = relationship("Queue")

@@ -19,6 +19,7 @@ from portal.extensions import db
 from portal.forms import drafts
 from portal.forms.models import Draft
 from portal.outbox.services import enqueue
+from portal.requests import workflow
 from portal.requests.models import (
     FINAL_STATES,
     Attachment,
@@ -92,12 +93,17 @@ def submit(draft: Draft, *, lang: str) -> Request:
     comune = db.session.scalar(select(Comune).filter_by(slug=answers.get("residence_comune")))
     if comune is None or comune not in drafts.served_comuni(service):
         raise RequestError(_("Choose the comune of residence again: this one is not served."))
-    decision = route(service, comune)
     now = utcnow()
     for_self = (
         answers.get("for_whom", "self") == "self"
         and draft.service_form.definition.get("beneficiary", "self_or_other") != "other_only"
     )
+    birth_date = (
+        dt.date.fromisoformat(answers["beneficiary_birth_date"])
+        if not for_self and answers.get("beneficiary_birth_date")
+        else None
+    )
+    decision = route(service, comune, birth_date=birth_date)
     applicant = draft.user
     request = Request(
         reference=next_reference(comune.desk, now.year),
@@ -115,9 +121,7 @@ def submit(draft: Draft, *, lang: str) -> Request:
         beneficiary_fiscal_code=applicant.fiscal_number
         if for_self
         else answers.get("beneficiary_fiscal_code"),
-        beneficiary_birth_date=dt.date.fromisoformat(answers["beneficiary_birth_date"])
-        if not for_self and answers.get("beneficiary_birth_date")
-        else None,
+        beneficiary_birth_date=birth_date,
         relationship_to_applicant=None if for_self else answers.get("beneficiary_relationship"),
         comune_id=comune.id,
         contact_email=answers.get("contact_email"),
@@ -188,6 +192,31 @@ def notify(request: Request, kind: str) -> None:
         )
 
 
+def notify_change(request: Request, action: str, note: str) -> None:
+    """Tell the citizen, by mail in the request's language, what the PUA did."""
+    if not request.contact_email:
+        return
+    with force_locale(request.lang):
+        body = render_template(
+            "requests/mail/request_changed.txt",
+            request=request,
+            action=action,
+            note=note,
+            service_title=request.service.text(request.lang).title,
+            url=url_for(
+                "requests.detail", lang=request.lang, reference=request.reference, _external=True
+            ),
+        )
+        enqueue(
+            request.contact_email,
+            _("News about your request %(reference)s", reference=request.reference),
+            body,
+            kind=f"request_{action}",
+            lang=request.lang,
+            reference=request.reference,
+        )
+
+
 def of_user(user: User) -> list[Request]:
     return list(
         db.session.scalars(
@@ -251,6 +280,19 @@ def reply(request: Request, user: User, body: str, attachment: Attachment | None
             detail={"message": message.id},
         )
     )
+    if request.state == "waiting_citizen":
+        # The answer the PUA was waiting for: the clock starts again.
+        workflow.resume(request)
+        request.version += 1
+        db.session.add(
+            RequestEvent(
+                request_id=request.id,
+                actor_id=user.id,
+                kind="resume",
+                from_state="waiting_citizen",
+                to_state=request.state,
+            )
+        )
     return message
 
 

@@ -1,0 +1,406 @@
+"""Back-office pages: the inbox, a request with its actions, internal notes, documents, and
+the routing rules. Every view is behind the blueprint's staff guard and checks the request
+against the person's scope; a request outside it does not exist (404)."""
+
+from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from portal.auth.models import User, utcnow
+from portal.backoffice import inbox, permissions
+from portal.backoffice.blueprint import bp
+from portal.catalog.models import Area, Comune, Desk, Queue, Service
+from portal.extensions import db
+from portal.forms import drafts, uploads
+from portal.forms.builder import sections
+from portal.requests import routing, workflow
+from portal.requests.models import STATES, Attachment, Request, RoutingRule
+from portal.requests.views import STATE_LABELS
+
+ACTION_LABELS = {
+    "claim": _l("Take in charge"),
+    "assign": _l("Assign to a colleague"),
+    "assess": _l("Start the assessment"),
+    "ask_citizen": _l("Ask the citizen for documents or answers"),
+    "resume": _l("Resume (the citizen has answered)"),
+    "define_project": _l("Define the individual project"),
+    "close": _l("Close with an outcome"),
+    "reject": _l("Reject"),
+    "reroute": _l("Re-route to another queue"),
+    "message": _l("Write to the citizen"),
+}
+BACKOFFICE_EVENTS = {
+    **ACTION_LABELS,
+    "submitted": _l("Request sent"),
+    "withdrawn": _l("Withdrawn by the citizen"),
+    "citizen_message": _l("The citizen wrote"),
+    "note": _l("Internal note"),
+    "rated": _l("The citizen rated the service"),
+}
+
+
+class ActionForm(FlaskForm):
+    version = HiddenField(validators=[InputRequired()])
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField(
+        _l("Internal note (never shown to the citizen)"),
+        validators=[InputRequired(message=_l("Write the note.")), Length(max=4000)],
+    )
+
+
+def action_form(action: str, req: Request, formdata=None) -> FlaskForm:
+    """The form of one action, with the fields it needs."""
+    fields = {}
+    if action == "assign":
+        fields["assignee"] = SelectField(
+            _l("Colleague"),
+            choices=options((str(u.id), u.full_name) for u in permissions.colleagues(req)),
+            validators=[InputRequired(message=_l("Choose a colleague."))],
+        )
+    if action == "assess":
+        fields["uvm_date"] = DateField(
+            _l("Date of the multidimensional assessment (UVM)"),
+            validators=[InputRequired(message=_l("Write the date of the assessment."))],
+        )
+        fields["uvm_team"] = StringField(
+            _l("Assessment team"),
+            validators=[InputRequired(message=_l("Write who assesses.")), Length(max=300)],
+        )
+    if action in ("ask_citizen", "message", "close", "reject", "reroute"):
+        labels = {
+            "ask_citizen": _l("What the citizen must send or answer"),
+            "message": _l("Message"),
+            "close": _l("Outcome"),
+            "reject": _l("Reason"),
+            "reroute": _l("Reason"),
+        }
+        fields["note"] = TextAreaField(
+            labels[action],
+            validators=[InputRequired(message=_l("This field is required.")), Length(max=4000)],
+        )
+    if action == "reroute":
+        fields["queue"] = SelectField(
+            _l("New queue"),
+            choices=options(
+                (q.slug, q.slug)
+                for q in db.session.scalars(select(Queue).order_by(Queue.slug))
+                if q.id != req.queue_id
+            ),
+            validators=[InputRequired(message=_l("Choose a queue."))],
+            validate_choice=False,
+        )
+    if action == "define_project":
+        fields["case_manager"] = StringField(
+            _l("Case manager"),
+            validators=[InputRequired(message=_l("Write the case manager.")), Length(max=200)],
+        )
+        fields["agreed"] = BooleanField(_l("The person (or family) agreed to and signed it"))
+    form_class = type(f"{action}Form", (ActionForm,), fields)
+    form = form_class(formdata=formdata, prefix=action)
+    if formdata is None:
+        form.version.data = str(req.version)
+    return form
+
+
+def visible_request(reference: str) -> Request:
+    found = db.session.scalar(select(Request).where(Request.reference == reference))
+    if found is None or not permissions.can_view(g.scope, found):
+        abort(404)
+    return found
+
+
+def service_titles(lang: str) -> dict[int, str]:
+    return {s.id: s.text(lang).title for s in db.session.scalars(select(Service))}
+
+
+def read_filters() -> inbox.Filters:
+    args = request.args
+    state = args.get("stato", "open")
+    if state not in ("open", "all", *STATES):
+        state = "open"
+    queue = db.session.scalar(select(Queue).filter_by(slug=args.get("coda", "")))
+    return inbox.Filters(
+        queue_id=queue.id if queue else None,
+        state=state,
+        assigned=args.get("assegnate")
+        if args.get("assegnate") in ("mine", "unassigned")
+        else "any",
+        overdue=args.get("scadute") == "1",
+        q=args.get("q", "")[:40],
+        sort=args.get("ordine") if args.get("ordine") in inbox.SORTS else "deadline",
+    )
+
+
+@bp.get("/")
+def inbox_page():
+    filters = read_filters()
+    today = utcnow().date()
+    try:
+        rows, next_cursor = inbox.page(
+            g.scope.queues, filters, g.user, request.args.get("dopo"), today
+        )
+    except inbox.BadCursor:
+        flash(_("That page of the list no longer exists: here is the first one."), "info")
+        return redirect(url_for("backoffice.inbox_page"))
+    queues = list(
+        db.session.scalars(select(Queue).where(Queue.id.in_(g.scope.queues)).order_by(Queue.slug))
+    )
+    next_args = {k: v for k, v in request.args.items() if k != "dopo"}
+    return render_template(
+        "backoffice/inbox.html",
+        rows=rows,
+        titles=service_titles(g.lang),
+        sla=lambda row: inbox.sla(row, today),
+        filters=filters,
+        queues=queues,
+        states=STATES,
+        state_labels=STATE_LABELS,
+        next_url=url_for("backoffice.inbox_page", **next_args, dopo=next_cursor)
+        if next_cursor
+        else None,
+        first_url=url_for("backoffice.inbox_page", **next_args)
+        if request.args.get("dopo")
+        else None,
+    )
+
+
+def render_request(req: Request, status: int = 200, forms: dict | None = None):
+    forms = forms or {}
+    actions = [
+        a
+        for a in workflow.available_actions(req)
+        if permissions.can_act(g.scope, req, a)
+        and not (a == "claim" and req.assigned_to_id == g.user.id)
+    ]
+    steps = drafts.schema_of_form(req.service_form).steps
+    files = {a.field_id: a.filename for a in req.attachments if a.field_id}
+    left = workflow.days_left(req)
+    return render_template(
+        "backoffice/request.html",
+        req=req,
+        service_text=req.service.text(g.lang),
+        sections=sections(steps, req.answers or {}, files, g.lang),
+        actions=actions,
+        action_labels=ACTION_LABELS,
+        forms={a: forms.get(a) or action_form(a, req) for a in actions},
+        note_form=forms.get("note") or NoteForm(),
+        events=req.events,
+        event_labels=BACKOFFICE_EVENTS,
+        state_labels=STATE_LABELS,
+        days_left=left,
+        sla=inbox.sla(req, utcnow().date()),
+    ), status
+
+
+@bp.get("/richieste/<reference>")
+def request_page(reference):
+    return render_request(visible_request(reference))
+
+
+@bp.post("/richieste/<reference>/azioni/<action>")
+def act(reference, action):
+    req = visible_request(reference)
+    if action not in workflow.TRANSITIONS:
+        abort(404)
+    if not permissions.can_act(g.scope, req, action):
+        abort(403)
+    form = action_form(action, req, formdata=request.form)
+    if not form.validate_on_submit():
+        return render_request(req, 400, {action: form})
+    options = {"version": int(form.version.data) if form.version.data.isdigit() else -1}
+    if hasattr(form, "note"):
+        options["note"] = form.note.data.strip()
+    if action == "assign":
+        colleague = db.session.get(User, int(form.assignee.data))
+        if colleague is None or colleague not in permissions.colleagues(req):
+            form.assignee.errors = [_("Choose a colleague who works on this queue.")]
+            return render_request(req, 400, {action: form})
+        options["assignee"] = colleague
+    if action == "reroute":
+        queue = db.session.scalar(select(Queue).filter_by(slug=form.queue.data))
+        if queue is None or queue.id == req.queue_id:
+            form.queue.errors = [_("This queue does not exist: choose one from the list.")]
+            return render_request(req, 400, {action: form})
+        options["queue"] = queue
+    if action == "assess":
+        options["uvm_date"] = form.uvm_date.data
+        options["uvm_team"] = form.uvm_team.data.strip()
+    if action == "define_project":
+        options["case_manager"] = form.case_manager.data.strip()
+        options["agreed"] = bool(form.agreed.data)
+    try:
+        workflow.perform(req, action, g.user, **options)
+    except workflow.TransitionError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return redirect(url_for("backoffice.request_page", reference=reference), code=303)
+    db.session.commit()
+    flash(_("Done: %(action)s.", action=ACTION_LABELS[action]), "success")
+    if action == "reroute" and not permissions.can_view(g.scope, req):
+        return redirect(url_for("backoffice.inbox_page"), code=303)
+    return redirect(url_for("backoffice.request_page", reference=reference), code=303)
+
+
+@bp.post("/richieste/<reference>/note")
+def note(reference):
+    req = visible_request(reference)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return render_request(req, 400, {"note": form})
+    workflow.add_note(req, g.user, form.body.data.strip())
+    db.session.commit()
+    flash(_("Note saved."), "success")
+    return redirect(
+        url_for("backoffice.request_page", reference=reference, _anchor="notes"), code=303
+    )
+
+
+@bp.get("/allegati/<public_id>")
+def attachment(public_id):
+    found = db.session.scalar(select(Attachment).where(Attachment.public_id == public_id))
+    if found is None or found.request is None or not permissions.can_view(g.scope, found.request):
+        abort(404)
+    return send_file(
+        uploads.path_of(found),
+        mimetype=found.mime_type,
+        as_attachment=True,
+        download_name=found.filename,
+        max_age=0,
+    )
+
+
+# -- routing rules (administrators) ----------------------------------------------------------
+
+
+class RuleForm(FlaskForm):
+    priority = IntegerField(
+        _l("Priority (lower runs first)"),
+        validators=[InputRequired(message=_l("Write a priority.")), NumberRange(min=0, max=100000)],
+    )
+    service = SelectField(_l("Service"), validators=[Optional()], validate_choice=False)
+    area = SelectField(_l("Area"), validators=[Optional()], validate_choice=False)
+    comune = SelectField(_l("Comune"), validators=[Optional()], validate_choice=False)
+    desk = SelectField(_l("PUA"), validators=[Optional()], validate_choice=False)
+    age_group = SelectField(
+        _l("Age of the beneficiary"), validators=[Optional()], validate_choice=False
+    )
+    queue = SelectField(
+        _l("Queue"), validators=[DataRequired(message=_l("Choose a queue."))], validate_choice=False
+    )
+    description = StringField(_l("Why (shown in every decision)"), validators=[Length(max=300)])
+
+
+def options(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def rule_choices(form: RuleForm) -> None:
+    anything = [SelectChoice("", _("any"))]
+    online = select(Service).where(Service.online.is_(True)).order_by(Service.slug)
+    form.service.choices = anything + options((s.slug, s.slug) for s in db.session.scalars(online))
+    form.area.choices = anything + options(
+        (a.slug, a.slug) for a in db.session.scalars(select(Area).order_by(Area.slug))
+    )
+    form.comune.choices = anything + options(
+        (c.slug, c.name) for c in db.session.scalars(select(Comune).order_by(Comune.name))
+    )
+    form.desk.choices = anything + options(
+        (d.slug, d.name) for d in db.session.scalars(select(Desk).order_by(Desk.slug))
+    )
+    form.age_group.choices = anything + options(
+        (("minor", _("under 18")), ("adult", _("18 to 64")), ("elderly", _("65 and over")))
+    )
+    form.queue.choices = options(
+        (q.slug, q.slug) for q in db.session.scalars(select(Queue).order_by(Queue.slug))
+    )
+
+
+def rule_from(form: RuleForm) -> RoutingRule | None:
+    def by_slug(model, value):
+        return db.session.scalar(select(model).filter_by(slug=value)) if value else None
+
+    picks = {
+        "service": by_slug(Service, form.service.data),
+        "area": by_slug(Area, form.area.data),
+        "comune": by_slug(Comune, form.comune.data),
+        "desk": by_slug(Desk, form.desk.data),
+        "queue": by_slug(Queue, form.queue.data),
+    }
+    unknown = [name for name in picks if getattr(form, name).data and picks[name] is None]
+    for name in unknown:
+        getattr(form, name).errors = [_("Choose a value from the list.")]
+    if form.age_group.data and form.age_group.data not in routing.AGE_GROUPS:
+        form.age_group.errors = [_("Choose a value from the list.")]
+        unknown.append("age_group")
+    if unknown:
+        return None
+    return RoutingRule(
+        priority=form.priority.data,
+        service=picks["service"],
+        area=picks["area"],
+        comune=picks["comune"],
+        desk=picks["desk"],
+        age_group=form.age_group.data or None,
+        queue=picks["queue"],
+        description=(form.description.data or "").strip(),
+        active=True,
+    )
+
+
+@bp.route("/instradamento", methods=["GET", "POST"])
+def rules():
+    if not g.scope.admin:
+        abort(404)
+    form = RuleForm()
+    rule_choices(form)
+    moves = None
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit() and (candidate := rule_from(form)) is not None:
+            current = routing.active_rules()
+            proposed = sorted([*current, candidate], key=lambda r: (r.priority, r.id or 10**9))
+            moves = routing.preview(proposed)
+            if request.form.get("conferma") == "1":
+                db.session.add(candidate)
+                db.session.commit()
+                flash(_("Rule saved: %(count)d routes change.", count=len(moves)), "success")
+                return redirect(url_for("backoffice.rules"), code=303)
+        else:
+            status = 400
+    return render_template(
+        "backoffice/rules.html",
+        form=form,
+        rules=routing.active_rules(),
+        describe=routing.describe,
+        moves=moves,
+    ), status
+
+
+@bp.post("/instradamento/<int:rule_id>/disattiva")
+def deactivate_rule(rule_id):
+    if not g.scope.admin:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    rule = db.session.get(RoutingRule, rule_id)
+    if rule is None:
+        abort(404)
+    rule.active = False
+    db.session.commit()
+    flash(_("Rule deactivated."), "info")
+    return redirect(url_for("backoffice.rules"), code=303)
