@@ -15,21 +15,23 @@ from portal.requests.models import Request, RequestEvent
 from tests.auth.flows import login
 
 STAFF = {
-    "marco": "CRVMRC71S12D959K",  # operator, viadana generale/anziani/disabilita
-    "chiara": "FNTCHR85L55L826N",  # operator, viadana generale/minori-famiglia/inclusione
-    "lucia": "BRMLCU79E45F804A",  # operator, suzzara (all queues)
-    "sara": "CLMSRA66R61L826M",  # supervisor, viadana
-    "elena": "NRELNE77C55F205V",  # admin
-    "giovanni": "DLCGNN60A01G489S",  # editor
-    "mario": "RSSMRA80A01E897X",  # citizen
+    "marco": ("CRVMRC71S12D959K", "Cervi"),  # operator, viadana generale/anziani/disabilita
+    "chiara": ("FNTCHR85L55L826N", "Fontana"),  # operator, viadana generale/minori/inclusione
+    "lucia": ("BRMLCU79E45F804A", "Brambilla"),  # operator, suzzara (all queues)
+    "sara": ("CLMSRA66R61L826M", "Colombo"),  # supervisor, viadana
+    "elena": ("NRELNE77C55F205V", "Neri"),  # admin
+    "giovanni": ("DLCGNN60A01G489S", "Dalco"),  # editor
+    "mario": ("RSSMRA80A01E897X", "Rossi"),  # citizen
 }
 _numbers = itertools.count(1)
 
 
 def staff_client(app, federation, who: str):
     client = app.test_client()
-    federation.person["fiscal_number"] = f"TINIT-{STAFF[who]}"
+    fiscal_number, family_name = STAFF[who]
+    federation.person["fiscal_number"] = f"TINIT-{fiscal_number}"
     federation.person["given_name"] = who.capitalize()
+    federation.person["family_name"] = family_name
     federation.subject = f"subject-{who}"
     federation.codes.clear()
     login(client, federation)
