@@ -28,7 +28,6 @@ from portal.forms import drafts, uploads
 from portal.forms.builder import sections
 from portal.requests import routing, workflow
 from portal.requests.models import STATES, Attachment, Request, RoutingRule
-from portal.requests.views import STATE_LABELS
 
 ACTION_LABELS = {
     "claim": _l("Take in charge"),
@@ -41,6 +40,18 @@ ACTION_LABELS = {
     "reject": _l("Reject"),
     "reroute": _l("Re-route to another queue"),
     "message": _l("Write to the citizen"),
+}
+# The states as staff speak of them (the citizen's page says "waiting for your answer").
+STAFF_STATE_LABELS = {
+    "submitted": _l("To take in charge"),
+    "in_charge": _l("In charge"),
+    "assessment": _l("Being assessed"),
+    "waiting_citizen": _l("Waiting for the citizen"),
+    "project_defined": _l("Project defined"),
+    "rerouted": _l("Re-routed, to take in charge"),
+    "closed": _l("Closed"),
+    "rejected": _l("Rejected"),
+    "withdrawn": _l("Withdrawn by the citizen"),
 }
 BACKOFFICE_EVENTS = {
     **ACTION_LABELS,
@@ -169,7 +180,7 @@ def inbox_page():
         filters=filters,
         queues=queues,
         states=STATES,
-        state_labels=STATE_LABELS,
+        state_labels=STAFF_STATE_LABELS,
         next_url=url_for("backoffice.inbox_page", **next_args, dopo=next_cursor)
         if next_cursor
         else None,
@@ -201,7 +212,7 @@ def render_request(req: Request, status: int = 200, forms: dict | None = None):
         note_form=forms.get("note") or NoteForm(),
         events=req.events,
         event_labels=BACKOFFICE_EVENTS,
-        state_labels=STATE_LABELS,
+        state_labels=STAFF_STATE_LABELS,
         days_left=left,
         sla=inbox.sla(req, utcnow().date()),
     ), status

@@ -136,7 +136,8 @@ class Request(db.Model):
 
     @property
     def can_withdraw(self) -> bool:
-        return self.state in WITHDRAWABLE
+        """Before the assessment starts (a pause during the assessment does not reopen it)."""
+        return self.state in WITHDRAWABLE and self.assessed_at is None
 
 
 class RequestEvent(db.Model):
