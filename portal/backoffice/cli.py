@@ -26,7 +26,7 @@ def bench_command(count, repeat, concurrency, seconds, reuse, plans):
 
     try:
         bench.run(
-            current_app,
+            current_app._get_current_object(),  # the server thread needs the app
             requests=count,
             repeat=repeat,
             concurrency=concurrency,
