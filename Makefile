@@ -16,7 +16,7 @@ export FEDERATION_ENTITY_ID ?= http://$(HOST):$(PORT)/
 export FEDERATION_TRUST_ANCHOR ?= http://$(IDP_HOST):$(IDP_TA_PORT)/
 export AUTH_CIE_PROVIDERS ?= http://$(IDP_HOST):$(IDP_CIE_PORT)/oidc/op/
 
-.PHONY: help install run idp idp-stop db demo test test-postgres lint format i18n i18n-check bench search-quality ci
+.PHONY: help install run idp idp-stop db demo test test-postgres lint format i18n i18n-check bench bench-backoffice search-quality ci
 
 help: ## List the tasks
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -65,6 +65,13 @@ i18n: ## Extract UI strings, update every locale's catalog and compile them
 
 i18n-check: ## Fail if the .pot is stale or a locale has untranslated or broken strings
 	$(PY) scripts/i18n.py check
+
+REQUESTS ?= 1000000
+bench-backoffice: install ## Benchmark the back office on REQUESTS synthetic requests (scratch DB bench_backoffice)
+	psql -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS bench_backoffice" -c "CREATE DATABASE bench_backoffice"
+	DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_backoffice $(FLASK) db upgrade
+	DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_backoffice $(FLASK) demo load
+	DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_backoffice $(FLASK) backoffice bench --requests $(REQUESTS)
 
 search-quality: ## Print search MRR and nDCG@5 per query language on the judged queries
 	$(FLASK) search evaluate
