@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from flask import Response, abort, g, render_template, request
 from flask_babel import format_percent
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, or_, select, true
+from sqlalchemy import and_, case, func, literal, select, true
 from sqlalchemy.orm import aliased
 
 from portal.auth.models import StaffRole, User, utcnow
@@ -181,19 +181,24 @@ def workload(scope: permissions.Scope, today: dt.date | None = None) -> list[Que
 
 def operator_workload(scope: permissions.Scope) -> list[OperatorLoad]:
     """Open requests assigned to each person: the PUA's staff (even with none) and anyone else
-    who still holds requests of these queues."""
-    is_open_here = and_(Request.state.in_(OPEN_STATES), _in_scope(scope))
+    who still holds requests of these queues, busiest first."""
+    held = db.session.execute(
+        select(User.id, User.given_name, User.family_name, func.count(Request.id))
+        .join(Request, Request.assigned_to_id == User.id)
+        .where(Request.state.in_(OPEN_STATES), _in_scope(scope))
+        .group_by(User.id, User.given_name, User.family_name)
+    )
     grants = select(StaffRole.fiscal_number).where(StaffRole.role.in_(("operator", "supervisor")))
     if not scope.admin:
         grants = grants.where(StaffRole.desk_id.in_(scope.supervised_desks))
-    holders = select(Request.assigned_to_id).where(is_open_here)
-    rows = db.session.execute(
-        select(User.id, User.given_name, User.family_name, func.count(Request.id))
-        .outerjoin(Request, and_(Request.assigned_to_id == User.id, is_open_here))
-        .where(or_(User.fiscal_number.in_(grants), User.id.in_(holders)))
-        .group_by(User.id, User.given_name, User.family_name)
-        .order_by(func.count(Request.id).desc(), User.family_name, User.given_name)
+    staff = db.session.execute(
+        select(User.id, User.given_name, User.family_name, literal(0)).where(
+            User.fiscal_number.in_(grants)
+        )
     )
+    # Two grouped queries rather than one outer join: the open requests are scanned once.
+    people = {row[0]: row for row in staff} | {row[0]: row for row in held}
+    rows = sorted(people.values(), key=lambda row: (-row[3], row[2], row[1]))
     return [
         OperatorLoad(user_id, f"{given} {family}".strip(), count)
         for user_id, given, family, count in rows

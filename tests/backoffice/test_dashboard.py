@@ -30,10 +30,11 @@ _numbers = itertools.count(1)
 
 
 def as_person(client, federation, person):
+    """Log in as ``person``, in English: the back office speaks the session's language."""
     fiscal, subject, given, family = person
     federation.person.update(fiscal_number=fiscal, given_name=given, family_name=family)
     federation.subject = subject
-    login(client, federation)
+    login(client, federation, lang="en")
 
 
 def queue(slug: str) -> Queue:
