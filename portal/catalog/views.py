@@ -1,6 +1,5 @@
 """Public catalog pages: home, services, categories, life events, comuni and PUA desks."""
 
-import json
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -67,7 +66,7 @@ def service(slug):
         today=catalog.hours_today(contact_desk) if contact_desk else None,
         comuni=catalog.comuni(),
         rating_form=PageRatingForm(),
-        jsonld=json.dumps(service_jsonld(found, locale, availability), ensure_ascii=False),
+        jsonld=service_jsonld(found, locale, availability),
     )
 
 

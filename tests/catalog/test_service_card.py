@@ -136,3 +136,17 @@ def test_rating_without_csrf_token_is_refused_in_the_readers_language(client):
     assert response.status_code == 400
     assert "nothing has been saved" in text_of(parse(response))
     assert db.session.execute(select(func.count()).select_from(ServiceFeedback)).scalar() == 0
+
+
+def test_service_text_cannot_break_out_of_the_json_ld_block(app, client):
+    from sqlalchemy import select
+
+    from portal.catalog.models import ServiceTranslation
+    from portal.extensions import db
+
+    row = db.session.scalar(select(ServiceTranslation).filter_by(locale="it").limit(1))
+    row.summary = "</script><script>alert('x')</script>"
+    db.session.commit()
+    slug = row.service.slug
+    html = client.get(f"/it/servizi/{slug}").get_data(as_text=True)
+    assert "<script>alert" not in html
