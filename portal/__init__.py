@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from portal import auth, database, i18n, rendering
+from portal import auth, database, i18n, rendering, security
 from portal import config as portal_config
 from portal.api.views import bp as api_bp
 from portal.auth.cli import auth_cli
@@ -69,5 +69,6 @@ def create_app(config=None):
     for command in COMMANDS:
         app.cli.add_command(command)
     errors.init_app(app)
+    security.init_app(app)
     indexing.init_app(app)
     return app

@@ -70,6 +70,9 @@ def defaults(instance_path: str) -> dict:
         "MAIL_PASSWORD": None,
         "MAIL_MAX_ATTEMPTS": 10,
         "PDF_FONT_DIR": "/usr/share/fonts/truetype/dejavu",
+        # Rate limits (portal/security.py): memory here; production needs Redis.
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": "memory://",
     }
 
 
@@ -99,6 +102,7 @@ def from_environment(environ=os.environ) -> dict:
         "MAIL_USERNAME",
         "MAIL_PASSWORD",
         "PDF_FONT_DIR",
+        "RATELIMIT_STORAGE_URI",
     ):
         if environ.get(name):
             settings[name] = environ[name]
@@ -149,6 +153,12 @@ def validate(config) -> None:
                 "Production needs FEDERATION_TRUST_ANCHOR_JWKS_FILE: the pinned public keys "
                 "of the Trust Anchor"
             )
+        if not config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://")):
+            raise ConfigError(
+                "Production needs RATELIMIT_STORAGE_URI=redis://...: rate limits shared by "
+                "every worker"
+            )
+        config["SESSION_COOKIE_NAME"] = "__Host-pua_session"
         if config["MAIL_BACKEND"] != "smtp":
             raise ConfigError("Production needs MAIL_BACKEND=smtp and MAIL_SERVER")
         config["SESSION_COOKIE_SECURE"] = True

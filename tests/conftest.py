@@ -70,6 +70,9 @@ def app(tmp_path_factory, worker_id, fake_federation):
             "AUTH_KEYS_FILE": str(keys_dir / "relying-party.json"),
             "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
             "MAIL_BACKEND": "memory",
+            # The suite makes many requests from one address; tests/test_security.py checks
+            # the limits on an application of its own.
+            "RATELIMIT_ENABLED": False,
         }
     )
     # Every outgoing call of the portal goes to the in-process federation, never the network.

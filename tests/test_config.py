@@ -64,6 +64,7 @@ def production(tmp_path):
         "FEDERATION_TRUST_ANCHOR_JWKS_FILE": str(anchor_keys),
         "AUTH_KEYS_FILE": str(rp_keys),
         "MAIL_BACKEND": "smtp",
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
     }
 
 

@@ -23,6 +23,20 @@ def error_messages():
         ),
         405: (_("Action not allowed"), _("This page cannot be used this way.")),
         413: (_("What you sent is too large"), _("Send a smaller file or less text.")),
+        429: (
+            _("Too many requests"),
+            _(
+                "Too many requests from your connection in a short time. Wait a minute and try "
+                "again."
+            ),
+        ),
+        503: (
+            _("The service is temporarily unavailable"),
+            _(
+                "We cannot reach our data right now. Nothing you sent has been lost: try again "
+                "in a few minutes."
+            ),
+        ),
         500: (
             _("Something went wrong on our side"),
             _(
