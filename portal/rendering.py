@@ -1,5 +1,6 @@
 """Jinja helpers shared by every page: safe Markdown for editors' text, locale-aware formats."""
 
+import nh3
 from babel.dates import get_day_names
 from flask_babel import format_date, format_decimal, format_time, get_locale
 from jinja2 import StrictUndefined
@@ -10,11 +11,38 @@ from markupsafe import Markup
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
 
 
+# What editors' Markdown may produce; anything else is removed by the sanitizer.
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "strong",
+    "em",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "h3",
+    "h4",
+    "blockquote",
+    "code",
+    "hr",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+
+
 def render_markdown(text: str | None) -> Markup:
-    """Editors' Markdown as safe HTML (raw HTML in the source is shown as text)."""
+    """Editors' Markdown as safe HTML: raw HTML in the source is shown as text, and the result
+    goes through a maintained sanitizer (nh3) as a second line of defence."""
     if not text:
         return Markup("")
-    return Markup(_markdown.render(text))
+    html = nh3.clean(
+        _markdown.render(text),
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto", "tel"},
+        link_rel="noopener noreferrer",
+    )
+    return Markup(html)
 
 
 def weekday_name(weekday: int) -> str:
