@@ -53,12 +53,20 @@ def column_kind(column: sa.Column) -> str:
         (sa.LargeBinary, "bytes"),
         (sa.Interval, "unsupported"),
     )
-    return next((kind for type_, kind in kinds if isinstance(column.type, type_)), "plain")
+    kind = next((kind for type_, kind in kinds if isinstance(column.type, type_)), "plain")
+    if kind == "datetime" and column.type.timezone:
+        return "datetime_tz"
+    return kind
 
 
 def encode(kind: str, value):
     if value is None or kind in ("json", "plain", "float"):
         return value
+    if kind == "datetime_tz":
+        # SQLite hands these back naive (it stores UTC); PostgreSQL in the session's zone.
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC).isoformat()
     if kind in ("datetime", "date", "time"):
         return value.isoformat()
     if kind == "decimal":
@@ -73,6 +81,7 @@ def decode(kind: str, value):
         return value
     parse = {
         "datetime": dt.datetime.fromisoformat,
+        "datetime_tz": dt.datetime.fromisoformat,
         "date": dt.date.fromisoformat,
         "time": dt.time.fromisoformat,
         "decimal": decimal.Decimal,
