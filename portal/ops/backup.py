@@ -37,6 +37,10 @@ BATCH = 1000
 STORED_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
+# What a damaged archive raises while it is read: gzip, tar, JSON, the files themselves.
+_UNREADABLE = (OSError, tarfile.TarError, EOFError, zlib.error, ValueError)
+
+
 class BackupError(RuntimeError):
     """The archive cannot be written or restored; the message says why and what to do."""
 
@@ -256,7 +260,7 @@ def _write_members(tar: tarfile.TarFile, scratch: Path) -> dict:
 def _open(path: Path) -> tarfile.TarFile:
     try:
         return tarfile.open(path, "r:gz")
-    except (OSError, tarfile.TarError, EOFError, zlib.error) as error:
+    except _UNREADABLE as error:
         raise BackupError(f"{path} is not a readable backup: {error}") from error
 
 
@@ -295,7 +299,7 @@ def verify(path: Path) -> dict:
                 while chunk := handle.read(CHUNK):
                     digest.update(chunk)
                 seen[info.name] = digest.hexdigest()
-    except (OSError, tarfile.TarError, EOFError, zlib.error, ValueError) as error:
+    except _UNREADABLE as error:
         raise BackupError(f"The archive is damaged or truncated: {error}") from error
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BackupError("The archive has no manifest this portal can read")
@@ -429,9 +433,7 @@ def restore(path: Path, manifest: dict) -> dict[str, int]:
         db.session.rollback()
         for target in written:
             target.unlink(missing_ok=True)
-        if isinstance(
-            error, (OSError, tarfile.TarError, EOFError, zlib.error, ValueError, KeyError)
-        ):
+        if isinstance(error, (*_UNREADABLE, KeyError, sa.exc.SQLAlchemyError)):
             raise BackupError(f"Restore failed, nothing was kept: {error}") from error
         raise
     counts["files"] = len(written)
