@@ -7,9 +7,11 @@ from flask import Flask
 from portal import auth, database, i18n, rendering, security
 from portal import config as portal_config
 from portal.api.views import bp as api_bp
+from portal.audit import audit_cli
 from portal.auth.cli import auth_cli
 from portal.auth.views import bp as auth_bp
 from portal.backoffice import bp as backoffice_bp
+from portal.backoffice.cli import backoffice_cli
 from portal.catalog.cli import demo_cli
 from portal.catalog.views import bp as catalog_bp
 from portal.extensions import babel, csrf, db, migrate
@@ -35,7 +37,16 @@ BLUEPRINTS = (
     backoffice_bp,
     api_bp,
 )
-COMMANDS = (demo_cli, search_cli, auth_cli, drafts_cli, outbox_cli, routing_cli)
+COMMANDS = (
+    demo_cli,
+    search_cli,
+    auth_cli,
+    drafts_cli,
+    outbox_cli,
+    routing_cli,
+    audit_cli,
+    backoffice_cli,
+)
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 

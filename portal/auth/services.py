@@ -18,6 +18,7 @@ import httpx
 from flask import current_app, g, request, session
 from sqlalchemy import delete, select, update
 
+from portal import audit as audit_trail
 from portal.auth import federation, oidc
 from portal.auth.fiscal_code import is_valid as is_valid_fiscal_code
 from portal.auth.fiscal_code import normalise as normalise_fiscal_code
@@ -250,6 +251,13 @@ def audit(kind: str, outcome: str, *, provider=None, user_id=None, reason=None, 
         detail=detail,
     )
     db.session.add(event)
+    audit_trail.record(
+        f"auth.{kind}",
+        "person",
+        user_id or "-",
+        actor_id=user_id,
+        detail={"outcome": outcome, "provider": provider, "reason": event.reason},
+    )
     log.info("auth %s %s provider=%s user=%s reason=%s", kind, outcome, provider, user_id, reason)
     return event
 

@@ -19,10 +19,11 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from portal import audit
 from portal.auth.models import User, utcnow
 from portal.backoffice import inbox, permissions
 from portal.backoffice.blueprint import bp
-from portal.catalog.models import Area, Comune, Desk, Queue, Service
+from portal.catalog.models import Area, Comune, Desk, Queue, Service, ServiceTranslation
 from portal.extensions import db
 from portal.forms import drafts, uploads
 from portal.forms.builder import sections
@@ -136,7 +137,17 @@ def visible_request(reference: str) -> Request:
 
 
 def service_titles(lang: str) -> dict[int, str]:
-    return {s.id: s.text(lang).title for s in db.session.scalars(select(Service))}
+    """Service titles in ``lang``, Italian where missing: two narrow columns, no objects."""
+    rows = db.session.execute(
+        select(
+            ServiceTranslation.service_id, ServiceTranslation.locale, ServiceTranslation.title
+        ).where(ServiceTranslation.locale.in_({lang, "it"}))
+    )
+    titles: dict[int, str] = {}
+    for service_id, locale, title in rows:
+        if locale == lang or service_id not in titles:
+            titles[service_id] = title
+    return titles
 
 
 def read_filters() -> inbox.Filters:
@@ -220,7 +231,11 @@ def render_request(req: Request, status: int = 200, forms: dict | None = None):
 
 @bp.get("/richieste/<reference>")
 def request_page(reference):
-    return render_request(visible_request(reference))
+    req = visible_request(reference)
+    # Every staff read of a request is recorded: who, when, what.
+    audit.record("request.read", "request", req.reference, actor_id=g.user.id)
+    db.session.commit()
+    return render_request(req)
 
 
 @bp.post("/richieste/<reference>/azioni/<action>")
@@ -286,6 +301,14 @@ def attachment(public_id):
     found = db.session.scalar(select(Attachment).where(Attachment.public_id == public_id))
     if found is None or found.request is None or not permissions.can_view(g.scope, found.request):
         abort(404)
+    audit.record(
+        "attachment.read",
+        "request",
+        found.request.reference,
+        actor_id=g.user.id,
+        detail={"attachment": found.public_id},
+    )
+    db.session.commit()
     return send_file(
         uploads.path_of(found),
         mimetype=found.mime_type,

@@ -1,6 +1,5 @@
 """Public catalog pages: home, services, categories, life events, comuni and PUA desks."""
 
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 

@@ -59,7 +59,28 @@ class Request(db.Model):
             sqlite_where=text(OPEN_CONDITION),
         ),
         Index("ix_request_queue_deadline", "queue_id", "deadline", "id"),
+        # The dashboard's workload per queue reads only open requests, from the index alone.
+        Index(
+            "ix_request_open_queue",
+            "queue_id",
+            postgresql_include=["assigned_to_id", "state", "paused_since", "deadline"],
+            postgresql_where=text(OPEN_CONDITION),
+            sqlite_where=text(OPEN_CONDITION),
+        ),
         Index("ix_request_queue_submitted", "queue_id", "submitted_at", "id"),
+        # The dashboard's indicators over a period read these columns from the index alone.
+        Index(
+            "ix_request_queue_period",
+            "queue_id",
+            "submitted_at",
+            postgresql_include=[
+                "state",
+                "assessed_at",
+                "project_defined_at",
+                "project_agreed",
+                "satisfaction",
+            ],
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from portal import audit
 from portal.auth.models import AuthEvent, LoginSession, User, utcnow
 from portal.catalog.models import Comune
 from portal.extensions import db
@@ -160,6 +161,13 @@ def submit(draft: Draft, *, lang: str) -> Request:
     draft.submitted_at = now
     draft.request_id = request.id
     db.session.flush()
+    audit.record(
+        "request.submitted",
+        "request",
+        request.reference,
+        actor_id=applicant.id,
+        detail={"queue": decision.queue.slug, "rule": decision.rule},
+    )
     notify(request, "request_received")
     return request
 
@@ -258,6 +266,7 @@ def withdraw(request: Request, user: User, reason: str) -> None:
             note=reason or None,
         )
     )
+    audit.record("request.withdrawn", "request", request.reference, actor_id=user.id)
     notify(request, "request_withdrawn")
 
 
@@ -280,6 +289,7 @@ def reply(request: Request, user: User, body: str, attachment: Attachment | None
             detail={"message": message.id},
         )
     )
+    audit.record("request.citizen_message", "request", request.reference, actor_id=user.id)
     if request.state == "waiting_citizen":
         # The answer the PUA was waiting for: the clock starts again.
         workflow.resume(request)
@@ -303,6 +313,7 @@ def rate(request: Request, user: User, rating: int, comment: str) -> None:
         raise RequestError(_("You have already rated this service: thank you."))
     request.satisfaction = rating
     request.satisfaction_comment = comment or None
+    audit.record("request.rated", "request", request.reference, actor_id=user.id)
     db.session.add(
         RequestEvent(
             request_id=request.id,

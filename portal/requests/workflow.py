@@ -14,6 +14,7 @@ import datetime as dt
 from flask_babel import gettext as _
 from sqlalchemy import update
 
+from portal import audit
 from portal.auth.models import User, utcnow
 from portal.catalog.models import Queue
 from portal.extensions import db
@@ -154,6 +155,13 @@ def perform(
     )
     db.session.add(event)
     db.session.flush()
+    audit.record(
+        f"request.{action}",
+        "request",
+        request.reference,
+        actor_id=actor.id,
+        detail={"before": event.detail["before"], "after": event.detail["after"]},
+    )
     if action in NOTIFY:
         from portal.requests.services import notify_change
 
@@ -181,6 +189,7 @@ def _message(request: Request, actor: User, body: str) -> None:
 def add_note(request: Request, actor: User, body: str) -> InternalNote:
     note = InternalNote(request_id=request.id, author_id=actor.id, body=body)
     db.session.add(note)
+    audit.record("request.note", "request", request.reference, actor_id=actor.id)
     db.session.add(
         RequestEvent(
             request_id=request.id,
