@@ -20,7 +20,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance, unsuppor
 from portal.api import openapi  # adds /api/v1/openapi.json to the API blueprint
 
 SEED = 20240611
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = 100
 
 schema = schemathesis.openapi.from_dict(
     openapi.openapi_document(), config=schemathesis.Config.from_dict({"seed": SEED})
