@@ -83,3 +83,27 @@ def test_the_api_answers_429_in_json(limited_app):
         client.get("/api/v1/suggest?q=ba&lang=it")
     refused = client.get("/api/v1/suggest?q=ba&lang=it")
     assert refused.status_code == 429 and refused.is_json
+
+
+def test_a_database_that_is_down_gives_a_clear_503_in_the_readers_language(tmp_path):
+    app = create_app(
+        {
+            "ENV_NAME": "testing",
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://postgres@127.0.0.1:1/unreachable",
+            "SQLALCHEMY_ENGINE_OPTIONS": {
+                "pool_pre_ping": True,
+                "connect_args": {"connect_timeout": 2},
+            },
+            "SEARCH_INDEX_DIR": str(tmp_path / "index"),
+            "AUTH_KEYS_FILE": str(tmp_path / "keys.json"),
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    client = app.test_client()
+    page = client.get("/en/")
+    assert page.status_code == 503 and page.headers["Retry-After"] == "30"
+    assert "temporarily unavailable" in page.get_data(as_text=True)
+    assert "Nothing you sent has been lost" in page.get_data(as_text=True)
+    api = client.get("/api/v1/services?q=badante")
+    assert api.status_code == 503 and api.is_json
+    assert client.get("/readyz").status_code == 503

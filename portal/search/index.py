@@ -104,6 +104,10 @@ class _Borrowed:
         return False
 
 
+class SearchUnavailable(RuntimeError):
+    """The index is missing (not yet built: the database was unreachable at start-up)."""
+
+
 class SearchIndex:
     """The deployment's index on disk, opened once per process."""
 
@@ -117,6 +121,8 @@ class SearchIndex:
     @property
     def ix(self):
         if self._ix is None:
+            if not self.exists():
+                raise SearchUnavailable(str(self.directory))
             self._ix = whoosh_index.open_dir(str(self.directory))
         return self._ix
 

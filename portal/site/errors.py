@@ -1,12 +1,17 @@
 """Error pages in the visitor's language; an unsupported language falls back to Italian."""
 
+import contextlib
+
 from flask import flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.api.views import json_error
+from portal.extensions import db
 from portal.i18n import UnsupportedLocale, path_in_language
+from portal.search.index import SearchUnavailable
 
 
 def error_messages():
@@ -95,6 +100,22 @@ def init_app(app):
         if request.path.startswith("/api/"):
             return json_error(error.code or 500, error.description or error.name)
         return render_error(error.code or 500, getattr(error, "user_message", None))
+
+    @app.errorhandler(SearchUnavailable)
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error):
+        """The database is down or restarting: say so plainly and let the client retry.
+        The pool pings connections before use, so service resumes by itself when it is back."""
+        app.logger.error("database unavailable: %s", error)
+        with contextlib.suppress(SQLAlchemyError):
+            db.session.rollback()
+        if request.path.startswith("/api/"):
+            response = json_error(503, "The database is temporarily unavailable")
+        else:
+            response = render_error(503)
+        response = app.make_response(response)
+        response.headers["Retry-After"] = "30"
+        return response
 
     @app.errorhandler(InternalServerError)
     def server_error(error):
