@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import exists, func, or_, select
 
+from portal import audit
 from portal.auth.models import User, utcnow
 from portal.extensions import db
 from portal.forms import drafts
@@ -112,6 +113,9 @@ def anonymise(request: Request, days: int) -> int:
             public=False,
             detail={"retention_days": days, "files": len(attachments)},
         )
+    )
+    audit.record(
+        "request.anonymised", "request", request.reference, detail={"retention_days": days}
     )
     return len(attachments)
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from portal.audit import AuditRecord
 from portal.auth.models import utcnow
 from portal.extensions import db
 from portal.forms.models import Draft
@@ -69,6 +70,12 @@ def test_old_closed_request_loses_the_person_and_keeps_the_statistics(app, runne
     assert attachment.filename == MARKER
     assert (attachment.sha256, attachment.size) == (sha256, size)
     assert not path.exists()
+    assert (
+        db.session.scalar(
+            select(AuditRecord.action).where(AuditRecord.object_id == request.reference).limit(1)
+        )
+        == "request.anonymised"
+    )
 
 
 def test_recent_or_open_requests_are_untouched(app, runner):
