@@ -6,6 +6,7 @@ from flask import Flask
 
 from portal import auth, database, i18n, rendering, security
 from portal import config as portal_config
+from portal.api import openapi as api_openapi  # noqa: F401  (registers /api/v1/openapi.json)
 from portal.api.views import bp as api_bp
 from portal.audit import audit_cli
 from portal.auth.cli import auth_cli
@@ -16,8 +17,9 @@ from portal.catalog.cli import demo_cli
 from portal.catalog.views import bp as catalog_bp
 from portal.extensions import babel, csrf, db, migrate
 from portal.forms import uploads
-from portal.forms.cli import drafts_cli
+from portal.forms.cli import attachments_cli, drafts_cli
 from portal.forms.views import bp as forms_bp
+from portal.ops.cli import ops_cli
 from portal.outbox.cli import outbox_cli
 from portal.requests.cli import routing_cli
 from portal.requests.views import bp as requests_bp
@@ -42,10 +44,12 @@ COMMANDS = (
     search_cli,
     auth_cli,
     drafts_cli,
+    attachments_cli,
     outbox_cli,
     routing_cli,
     audit_cli,
     backoffice_cli,
+    ops_cli,
 )
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
@@ -75,6 +79,7 @@ def create_app(config=None):
     i18n.init_app(app)
     rendering.init_app(app)
     auth.init_app(app)
+    uploads.init_app(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     for command in COMMANDS:

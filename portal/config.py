@@ -73,6 +73,8 @@ def defaults(instance_path: str) -> dict:
         # Rate limits (portal/security.py): memory here; production needs Redis.
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # The dashboard's indicators (past periods) are reused this long (0: never).
+        "DASHBOARD_CACHE_SECONDS": 300,
     }
 
 
@@ -103,6 +105,7 @@ def from_environment(environ=os.environ) -> dict:
         "MAIL_PASSWORD",
         "PDF_FONT_DIR",
         "RATELIMIT_STORAGE_URI",
+        "ATTACHMENT_KEYS",
     ):
         if environ.get(name):
             settings[name] = environ[name]

@@ -73,6 +73,7 @@ def app(tmp_path_factory, worker_id, fake_federation):
             # The suite makes many requests from one address; tests/test_security.py checks
             # the limits on an application of its own.
             "RATELIMIT_ENABLED": False,
+            "DASHBOARD_CACHE_SECONDS": 0,
         }
     )
     # Every outgoing call of the portal goes to the in-process federation, never the network.

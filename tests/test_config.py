@@ -1,6 +1,7 @@
 import json
 
 import pytest
+from cryptography.fernet import Fernet
 from joserfc.jwk import RSAKey
 
 from portal import create_app as portal_create_app
@@ -65,6 +66,7 @@ def production(tmp_path):
         "AUTH_KEYS_FILE": str(rp_keys),
         "MAIL_BACKEND": "smtp",
         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+        "ATTACHMENT_KEYS": Fernet.generate_key().decode(),
     }
 
 
@@ -132,3 +134,8 @@ def test_default_database_is_sqlite_in_instance_folder(create_app, monkeypatch):
 )
 def test_normalise_database_url(given, expected):
     assert normalise_database_url(given) == expected
+
+
+def test_production_refuses_to_store_documents_without_a_key(create_app, production):
+    with pytest.raises(ConfigError, match="ATTACHMENT_KEYS"):
+        create_app(dict(production, ATTACHMENT_KEYS=""))

@@ -2,6 +2,8 @@
 the routing rules. Every view is behind the blueprint's staff guard and checks the request
 against the person's scope; a request outside it does not exist (404)."""
 
+import io
+
 from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -310,7 +312,7 @@ def attachment(public_id):
     )
     db.session.commit()
     return send_file(
-        uploads.path_of(found),
+        io.BytesIO(uploads.read(found)),
         mimetype=found.mime_type,
         as_attachment=True,
         download_name=found.filename,

@@ -1,6 +1,7 @@
 """The citizen's area ("Le mie richieste"): requests, drafts, messages, receipts, their data."""
 
 import datetime as dt
+import io
 import json
 
 from flask import (
@@ -303,7 +304,7 @@ def attachment(public_id):
     if found is None or not requests.can_download(g.user, found):
         abort(404)
     return send_file(
-        uploads.path_of(found),
+        io.BytesIO(uploads.read(found)),
         mimetype=found.mime_type,
         as_attachment=True,
         download_name=found.filename,

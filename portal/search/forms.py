@@ -47,7 +47,8 @@ def parse_params(args, names=("comune", "categoria", "area")) -> SearchParams:
     """Read q, comune, category, area and page; unknown slugs raise BadSearchParameter."""
     comune_key, category_key, area_key = names
     raw_page = (args.get("page") or "1").strip()
-    if not raw_page.isdigit() or not 1 <= int(raw_page) <= 1000:
+    # isascii: "²".isdigit() is True, but int("²") fails.
+    if not (raw_page.isascii() and raw_page.isdigit()) or not 1 <= int(raw_page) <= 1000:
         raise BadSearchParameter("page", raw_page)
     return SearchParams(
         text=clean(args.get("q", "")),

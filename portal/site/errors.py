@@ -13,6 +13,9 @@ from portal.extensions import db
 from portal.i18n import UnsupportedLocale, path_in_language
 from portal.search.index import SearchUnavailable
 
+# Machine endpoints: their errors are JSON, whatever went wrong.
+JSON_PATHS = ("/api/", "/healthz", "/readyz")
+
 
 def error_messages():
     """Title and explanation per status code, translated at request time."""
@@ -97,9 +100,16 @@ def init_app(app):
 
     @app.errorhandler(HTTPException)
     def http_error(error):
-        if request.path.startswith("/api/"):
-            return json_error(error.code or 500, error.description or error.name)
-        return render_error(error.code or 500, getattr(error, "user_message", None))
+        if request.path.startswith(JSON_PATHS):
+            body = json_error(error.code or 500, error.description or error.name)
+        else:
+            body = render_error(error.code or 500, getattr(error, "user_message", None))
+        response = app.make_response(body)
+        # Keep what the error says about itself, such as the Allow header of a 405.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(SearchUnavailable)
     @app.errorhandler(OperationalError)
@@ -109,7 +119,7 @@ def init_app(app):
         app.logger.error("database unavailable: %s", error)
         with contextlib.suppress(SQLAlchemyError):
             db.session.rollback()
-        if request.path.startswith("/api/"):
+        if request.path.startswith(JSON_PATHS):
             response = json_error(503, "The database is temporarily unavailable")
         else:
             response = render_error(503)

@@ -2,9 +2,7 @@
 
 Errors under /api/ are `{"error": {"status": N, "message": "..."}}` with the same N as the HTTP
 status, as JSON whatever the client's Accept says. Search text is never parsed as a query
-language: SQL, Whoosh syntax, control characters and broken UTF-8 are just (odd) words.
-
-Known bugs are strict xfails: when one starts passing, the bug is fixed; remove its mark."""
+language: SQL, Whoosh syntax, control characters and broken UTF-8 are just (odd) words."""
 
 import pytest
 
@@ -80,11 +78,6 @@ def test_bad_page_is_a_400(client, page):
     assert_json_error(response, 400, "page")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="BUG: '²'.isdigit() is True but int('²') raises: parse_params gives a 500",
-)
 @pytest.mark.parametrize("page", ["%C2%B2", "%E2%91%A0"], ids=["superscript-two", "circled-one"])
 def test_page_that_str_isdigit_accepts_but_int_refuses_is_a_400(client, page):
     response = client.get(f"/api/v1/services?page={page}")
@@ -218,10 +211,6 @@ def test_other_methods_are_a_json_405(client, method, path):
     assert_json_error(response, 405, "not allowed")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the JSON error handler drops the Allow header of the 405 (RFC 9110 requires it)",
-)
 @pytest.mark.parametrize("path", GET_ONLY)
 def test_405_says_which_methods_are_allowed(client, path):
     response = client.post(path)
@@ -229,10 +218,6 @@ def test_405_says_which_methods_are_allowed(client, path):
     assert {m.strip() for m in response.headers.get("Allow", "").split(",")} >= {"GET", "HEAD"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="/healthz and /readyz are JSON endpoints outside /api/: their 405 is an HTML page",
-)
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
 def test_health_endpoints_refuse_other_methods_in_json(client, path):
     assert_json_error(client.post(path), 405)

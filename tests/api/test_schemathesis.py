@@ -15,7 +15,7 @@ import re
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import positive_data_acceptance, unsupported_method
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from portal.api import openapi  # adds /api/v1/openapi.json to the API blueprint
 
@@ -40,10 +40,7 @@ def valid_data_accepted(ctx, response, case):
     return positive_data_acceptance(ctx, response, case)
 
 
-# `unsupported_method` wants an `Allow` header on every 405, which the portal's JSON and HTML
-# error handlers drop. test_bad_input checks the 405s themselves, and the missing `Allow` as a
-# strict xfail: when that xfail starts passing, take `unsupported_method` out of this list.
-EXCLUDED_CHECKS = [unsupported_method, positive_data_acceptance]
+EXCLUDED_CHECKS = [positive_data_acceptance]
 ADDITIONAL_CHECKS = [valid_data_accepted]
 
 

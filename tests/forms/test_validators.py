@@ -157,9 +157,33 @@ def test_a_real_pdf_is_stored_under_a_random_name_with_its_hash(app):
     assert attachment.mime_type == "application/pdf"
     assert attachment.sha256 == hashlib.sha256(PDF).hexdigest()
     stored = uploads_dir(app) / attachment.stored_name
-    assert stored.read_bytes() == PDF and attachment.stored_name not in attachment.filename
+    assert attachment.stored_name not in attachment.filename
     assert oct(stored.stat().st_mode & 0o777) == "0o600"
+    # Encrypted at rest: the bytes on disk are not the document, reading decrypts them.
+    assert PDF not in stored.read_bytes()
+    with app.app_context():
+        assert uploads.read(attachment) == PDF
     stored.unlink()
+
+
+def test_a_key_rotation_keeps_every_document_readable(app):
+    from cryptography.fernet import Fernet, MultiFernet
+
+    attachment = upload(app, PDF)
+    old = app.extensions["attachment_cipher"]
+    rotated = MultiFernet([Fernet(Fernet.generate_key()), *old._fernets])
+    app.extensions["attachment_cipher"] = rotated
+    try:
+        with app.app_context():
+            before = (uploads_dir(app) / attachment.stored_name).read_bytes()
+            assert uploads.rotate_all([attachment]) == 1
+            after = (uploads_dir(app) / attachment.stored_name).read_bytes()
+            assert after != before and uploads.read(attachment) == PDF
+            app.extensions["attachment_cipher"] = MultiFernet(rotated._fernets[:1])
+            assert uploads.read(attachment) == PDF  # the old key is no longer needed
+    finally:
+        app.extensions["attachment_cipher"] = old
+        (uploads_dir(app) / attachment.stored_name).unlink()
 
 
 def uploads_dir(app):
