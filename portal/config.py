@@ -120,6 +120,8 @@ def from_environment(environ=os.environ) -> dict:
     ):
         if environ.get(name) is not None:
             settings[name] = tuple(v.strip() for v in environ[name].split(",") if v.strip())
+    if environ.get("RATELIMIT_ENABLED"):
+        settings["RATELIMIT_ENABLED"] = environ["RATELIMIT_ENABLED"].lower() in {"1", "true", "yes"}
     if environ.get("AUTH_TEST_LOGIN"):
         settings["AUTH_TEST_LOGIN"] = environ["AUTH_TEST_LOGIN"].lower() in {"1", "true", "yes"}
     return settings
