@@ -46,24 +46,25 @@ def desk_code(desk) -> str:
     return desk.slug[:3].upper()
 
 
-def next_reference(desk, year: int) -> str:
+def next_reference(desk, year: int, session=None) -> str:
     """PUA-VIA-2026-000123: numbered per desk and year. The counter row is locked until the
     transaction ends, so two requests never share a number; a rolled-back one leaves a gap."""
+    session = session or db.session
     query = (
         select(ReferenceCounter)
         .where(ReferenceCounter.desk_id == desk.id, ReferenceCounter.year == year)
         .with_for_update()
     )
-    counter = db.session.scalar(query)
+    counter = session.scalar(query)
     if counter is None:
         try:
-            with db.session.begin_nested():
-                db.session.add(ReferenceCounter(desk_id=desk.id, year=year, last=0))
+            with session.begin_nested():
+                session.add(ReferenceCounter(desk_id=desk.id, year=year, last=0))
         except IntegrityError:
             pass  # created meanwhile by another request: read it below
-        counter = db.session.scalar(query)
+        counter = session.scalar(query)
     counter.last += 1
-    db.session.flush()
+    session.flush()
     return f"PUA-{desk_code(desk)}-{year}-{counter.last:06d}"
 
 
