@@ -75,7 +75,14 @@ def anonymise(request: Request, days: int) -> int:
     request.beneficiary_birth_date = None
     request.contact_email = None
     request.contact_phone = None
+    request.relationship_to_applicant = None
     request.answers = {}
+    # Staff-written text that may name people: who the team was, who manages the case, why
+    # a request was re-routed. The queue and the dates stay for statistics.
+    request.uvm_team = MARKER if request.uvm_team else None
+    request.case_manager = MARKER if request.case_manager else None
+    if request.routing_rule.startswith("re-routed"):
+        request.routing_rule = f"re-routed ({MARKER})"
     # Free text written by the person or about them: the outcome of an assessment may be
     # a diagnosis, a comment on the service may name a carer.
     if request.outcome is not None:
