@@ -16,7 +16,7 @@ export FEDERATION_ENTITY_ID ?= http://$(HOST):$(PORT)/
 export FEDERATION_TRUST_ANCHOR ?= http://$(IDP_HOST):$(IDP_TA_PORT)/
 export AUTH_CIE_PROVIDERS ?= http://$(IDP_HOST):$(IDP_CIE_PORT)/oidc/op/
 
-.PHONY: help install run idp idp-stop db demo test test-postgres lint format i18n i18n-check bench bench-backoffice search-quality ci
+.PHONY: help install run idp idp-stop db demo test test-postgres lint format i18n i18n-check bench bench-backoffice search-quality load ci
 
 help: ## List the tasks
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -72,6 +72,11 @@ bench-backoffice: install ## Benchmark the back office on REQUESTS synthetic req
 	DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_backoffice $(FLASK) db upgrade
 	DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_backoffice $(FLASK) demo load
 	DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_backoffice $(FLASK) backoffice bench --requests $(REQUESTS)
+
+LOAD_SECONDS ?= 120
+RESTART ?=
+load: install ## Load the portal under gunicorn (scratch DB bench_load) and check nothing acknowledged is lost; RESTART=1 restarts PostgreSQL half-way
+	$(PY) -m portal.ops.load_cli load run --seconds $(LOAD_SECONDS) $(if $(RESTART),--restart)
 
 search-quality: ## Print search MRR and nDCG@5 per query language on the judged queries
 	$(FLASK) search evaluate

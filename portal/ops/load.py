@@ -542,6 +542,8 @@ def check_database(database_url: str, acknowledged: list[dict]) -> dict:
     request without its first event; no idempotency key twice."""
     result = {
         "acknowledged": len(acknowledged),
+        "uploaded_files": sum(ack["uploads"] for ack in acknowledged),
+        "services": len({ack["service"] for ack in acknowledged}),
         "lost": [],
         "duplicated": [],
         "missing_event": [],

@@ -76,7 +76,8 @@ def print_report(report: dict) -> None:
             click.echo(f"  {n} x {text}")
     check = report["check"]
     click.echo(
-        f"\nAcknowledged {check['acknowledged']}; requests in the database "
+        f"\nAcknowledged {check['acknowledged']} ({check['services']} services, "
+        f"{check['uploaded_files']} files uploaded); requests in the database "
         f"{check['requests_in_database']}; stored but never acknowledged "
         f"{check['stored_not_acknowledged']}"
     )
