@@ -447,3 +447,93 @@ def test_csrf_every_post_without_a_token_is_refused_and_changes_nothing(
 
 
 CSRF_MESSAGE = "non è stato inviato da questo sito"
+
+
+# == 4. IDOR: someone else's objects by their id ===========================================
+
+# (method, URL, what the owner or the queue's staff get, so a 404 below means something)
+IDOR_URLS = [
+    ("GET", "/it/servizi/{slug}/richiesta/{draft_id}/per-chi", "owner", 200),
+    ("GET", "/it/servizi/{slug}/richiesta/{draft_id}/riepilogo", "owner", 302),
+    ("POST", "/it/servizi/{slug}/richiesta/{draft_id}/per-chi", "owner", 303),
+    ("POST", "/it/area-personale/bozze/{draft_id}/elimina", "owner", 303),
+    ("GET", "/it/area-personale/richieste/{reference}", "owner", 200),
+    ("GET", "/it/area-personale/richieste/{reference}/inviata", "owner", 200),
+    ("GET", "/it/area-personale/richieste/{reference}/ricevuta.pdf", "owner", 200),
+    ("POST", "/it/area-personale/richieste/{reference}/messaggi", "owner", 303),
+    ("POST", "/it/area-personale/richieste/{reference}/ritira", "owner", 303),
+    ("POST", "/it/area-personale/richieste/{reference}/valutazione", "owner", 303),
+    ("GET", "/it/area-personale/allegati/{public_id}", "owner", 200),
+    ("GET", "/backoffice/richieste/{reference}", "marco", 200),
+    ("POST", "/backoffice/richieste/{reference}/azioni/claim", "marco", 303),
+    ("POST", "/backoffice/richieste/{reference}/note", "marco", 303),
+    ("GET", "/backoffice/allegati/{public_id}", "marco", 200),
+]
+# Another citizen; staff of another PUA (Suzzara); staff of the same PUA, other queues.
+INTRUDERS = ["laura", "lucia", "chiara"]
+
+
+def client_of(app, federation, world, who):
+    if who == "owner":
+        return world["owner"]
+    if who == "laura":
+        return person_client(app, federation, "BNCLRA75M41L020S", "Laura", "Bianchi")
+    return staff_client(app, federation, who)
+
+
+def idor_data(client, url):
+    """What the page would post, with a valid token of the client's own session."""
+    token = form_data(client.get("/it/profilo"), "/profilo")["csrf_token"]
+    if url.endswith("/per-chi"):  # a step refuses any field it does not ask
+        return {"csrf_token": token, "for_whom": "self"}
+    return PLAUSIBLE | {"csrf_token": token, "claim-csrf_token": token, "version": "1"} | {
+        "claim-version": "1",
+        "reason": "",
+    }
+
+
+STAFF_DOWNLOAD_BUG = pytest.mark.xfail(
+    strict=True,
+    reason="BUG: requests.services.can_download lets any operator of the request's PUA download "
+    "its documents through /<lang>/area-personale/allegati/<id>, ignoring the operator's queues "
+    "(the back office, /backoffice/allegati/<id>, answers 404 to the same person) and without "
+    "the attachment.read audit record",
+)
+
+
+def idor_cases():
+    for method, template, who, status in IDOR_URLS:
+        for intruder in INTRUDERS:
+            marks = (
+                [STAFF_DOWNLOAD_BUG]
+                if intruder == "chiara" and template.startswith("/it/area-personale/allegati")
+                else []
+            )
+            yield pytest.param(
+                method, template, who, status, intruder, marks=marks, id=f"{intruder}-{method}-{template}"
+            )
+
+
+@pytest.mark.parametrize(("method", "template", "who", "status", "intruder"), list(idor_cases()))
+def test_idor_someone_elses_object_is_not_found(
+    app, federation, world, method, template, who, status, intruder
+):
+    url = template.format(**world["values"])
+    client = client_of(app, federation, world, intruder)
+    before = snapshot()
+    if method == "GET":
+        response = client.get(url)
+    else:
+        response = client.post(url, data=idor_data(client, url))
+    assert response.status_code == 404, (intruder, url, response.status_code)
+    response.close()
+    db.session.expire_all()
+    assert snapshot() == before, (intruder, url)
+    # The control: the object is there, and its owner or its queue's staff reach it.
+    rightful = client_of(app, federation, world, who)
+    if method == "GET":
+        response = rightful.get(url)
+    else:
+        response = rightful.post(url, data=idor_data(rightful, url))
+    assert response.status_code == status, (who, url, response.status_code)
+    response.close()
