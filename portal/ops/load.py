@@ -263,7 +263,10 @@ def answer(spec, today: dt.date) -> dict:
             f"{spec.id}-municipality": "Viadana",
         }
     if spec.type == "file":
-        return {spec.id: ("file", PDF)} if spec.required else {}
+        # Every file question shown whatever the answers (required or not) gets a PDF, so the
+        # check can count attachments; conditional ones are left out (hidden, never stored).
+        wanted = spec.required or spec.visible_if is None
+        return {spec.id: ("file", PDF)} if wanted and "pdf" in spec.accept else {}
     return {}
 
 
