@@ -2,8 +2,8 @@
 
 import io
 import re
-from urllib.parse import urlsplit
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from pypdf import PdfReader
@@ -537,3 +537,170 @@ def test_idor_someone_elses_object_is_not_found(
         response = rightful.post(url, data=idor_data(rightful, url))
     assert response.status_code == status, (who, url, response.status_code)
     response.close()
+
+
+# == 5. Oversized bodies =====================================================================
+
+TWO_MB = "x" * (2 * 1024 * 1024)
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"), [("it", "troppo grande"), ("en", "too large")]
+)
+def test_oversized_form_on_a_page_without_uploads_is_a_413_in_the_readers_language(
+    citizen, lang, words
+):
+    before = snapshot()
+    for url in (f"/{lang}/profilo", f"/{lang}/accedi", f"/{lang}/servizi/trasporto-sociale/richiesta"):
+        response = citizen.post(url, data={"contact_email": TWO_MB, "csrf_token": "x"})
+        assert response.status_code == 413, url
+        assert words in text_of(parse(response).find(".//h1")).lower(), url
+    assert snapshot() == before
+
+
+def test_oversized_upload_to_a_step_and_to_a_reply_is_a_413(app, citizen):
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
+    req = citizen_request(citizen)
+    summary = fill_in(citizen, "trasporto-sociale")
+    step = summary.rsplit("/", 1)[0] + "/per-chi"
+    detail = f"/it/area-personale/richieste/{req.reference}/messaggi"
+    before = snapshot()
+    for url in (step, detail):
+        huge = FileStorage(io.BytesIO(b"%PDF-1.4\n" + b"0" * (20 * 1024 * 1024)), "grande.pdf")
+        boundary, body = encode_multipart({"csrf_token": "x", "body": "x", "document": huge})
+        response = citizen.post(
+            url, data=body, content_type=f"multipart/form-data; boundary={boundary}"
+        )
+        assert response.status_code == 413, url
+        assert "troppo grande" in text_of(parse(response).find(".//h1")).lower()
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "GET"])
+def test_a_big_json_body_to_the_api_gets_a_json_answer(client, method):
+    body = '{"q": "' + TWO_MB + '"}'
+    response = client.open(
+        "/api/v1/services", method=method, data=body, content_type="application/json"
+    )
+    assert response.mimetype in ("application/json", "application/problem+json")
+    assert response.status_code in ({"GET": 200}.get(method, 405), 413)
+
+
+def test_a_json_body_to_an_html_form_is_refused(citizen):
+    response = citizen.post(
+        "/it/profilo", data='{"contact_email": "a@b.it"}', content_type="application/json"
+    )
+    assert response.status_code == 400  # no form token: nothing read from the JSON
+    big = citizen.post("/it/profilo", data='{"a": "' + TWO_MB + '"}', content_type="application/json")
+    assert big.status_code in (400, 413)
+
+
+# == 6. Open redirect ========================================================================
+
+EVIL_NEXT = [
+    "//evil.example",
+    "https://evil.example",
+    "http:evil.example",
+    "https:/evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "/\\/evil.example",
+    "///evil.example",
+    "/\t/evil.example",
+    " //evil.example",
+    "javascript:alert(1)",
+    "JaVaScRiPt:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "%0d%0aLocation:%20https://evil.example",
+    "/%0d%0aLocation:%20https://evil.example",
+    "/\r\nLocation: https://evil.example",
+    "//evil.example@portal.test",
+    "https://portal.test@evil.example/",
+    "/" + "a" * 600,
+]
+
+
+def stays_on_site(location: str) -> bool:
+    """Read the Location as a browser would (backslashes as slashes, tabs and newlines
+    dropped) and tell whether it stays on portal.test."""
+    assert "\r" not in location and "\n" not in location
+    browser = re.sub(r"[\t\r\n]", "", location).replace("\\", "/").strip()
+    target = urlsplit(urljoin("http://portal.test/it/accedi", browser))
+    return target.scheme in ("http", "https") and target.netloc == "portal.test"
+
+
+@pytest.mark.parametrize("target", EVIL_NEXT)
+def test_open_redirect_next_never_leaves_the_site(client, federation, target):
+    page = client.get("/it/accedi", query_string={"next": target})
+    assert page.status_code == 200
+    kept = [i.get("value") for i in find_all(parse(page), ".//input[@name='next']")]
+    assert all(stays_on_site(v or "/") for v in kept)
+    landed = login(client, federation, next=target)
+    assert landed.status_code == 303 and stays_on_site(landed.location), landed.location
+    # Once logged in, the login page sends the person on at once: there too.
+    again = client.get("/it/accedi", query_string={"next": target})
+    assert again.status_code == 302 and stays_on_site(again.location), again.location
+
+
+def test_open_redirect_a_local_next_is_kept(client, federation):
+    landed = login(client, federation, next="/it/area-personale/?x=1")
+    assert urlsplit(landed.location).path == "/it/area-personale/"
+
+
+# == 7. Header injection into mail ===========================================================
+
+CRLF_EMAIL = "prova@esempio.it\r\nBcc: evil@evil.example"
+
+
+def test_a_contact_email_with_crlf_is_refused_by_the_form(citizen):
+    summary = fill_in(citizen, "trasporto-sociale")
+    contacts = summary.rsplit("/", 1)[0] + "/contatti"
+    page = citizen.get(contacts)
+    draft = test_filing.draft_of(contacts)
+    answers = dict(draft.answers)
+    for email in (CRLF_EMAIL, "prova@esempio.it\nBcc: evil@evil.example", "a@b.it%0d%0aBcc:x@y.z"):
+        response = citizen.post(
+            contacts,
+            data={"csrf_token": test_filing.csrf(page), "contact_email": email, "contact_phone": ""},
+        )
+        assert response.status_code == 400, email
+        db.session.refresh(draft)
+        assert draft.answers == answers
+    profile = citizen.get("/it/profilo")
+    refused = citizen.post(
+        "/it/profilo", data=form_data(profile, "/profilo", contact_email=CRLF_EMAIL)
+    )
+    assert refused.status_code == 400
+
+
+def test_crlf_in_names_from_the_identity_provider_stays_out_of_mail_headers(
+    app, client, federation
+):
+    from email import message_from_bytes, policy
+
+    from portal.outbox.models import OutboxMessage
+    from portal.outbox.sinks import build_email
+
+    federation.person["given_name"] = "Mario\r\nBcc: evil@evil.example"
+    federation.person["family_name"] = "Rossi\nSubject: hacked"
+    assert login(client, federation).status_code == 303
+    req = citizen_request(client)
+    marco = staff_client(app, federation, "marco")
+    url = f"/backoffice/richieste/{req.reference}"
+    data = form_data(marco.get(url), "/azioni/message", **{"message-note": "Ciao\r\nBcc: x@y.z"})
+    assert marco.post(f"{url}/azioni/message", data=data).status_code == 303
+    mails = list(db.session.scalars(select(OutboxMessage).filter_by(reference=req.reference)))
+    assert len(mails) == 2
+    for mail in mails:
+        assert "\r" not in mail.subject and "\n" not in mail.subject
+        assert mail.recipient == "prova@esempio.it"
+        with app.test_request_context("/"):
+            sent = message_from_bytes(build_email(mail).as_bytes(), policy=policy.default)
+        assert sent.get_all("Bcc") is None
+        assert sent.get_all("Subject") == [mail.subject]
+        assert sorted(sent.keys()) == sorted(
+            ["From", "To", "Subject", "Date", "Message-ID", "Content-Type",
+             "Content-Transfer-Encoding", "MIME-Version", "Content-Language"]
+        )
