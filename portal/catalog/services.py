@@ -1,6 +1,7 @@
 """Catalog queries and the few state changes the public pages make (page ratings)."""
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -32,21 +33,35 @@ def _published():
     return select(Service).where(Service.published.is_(True))
 
 
+# Slugs are lowercase words joined by hyphens: anything else names nothing, and is not even
+# looked up (a NUL byte would make PostgreSQL refuse the query).
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def is_slug(value) -> bool:
+    return isinstance(value, str) and len(value) <= 80 and SLUG.fullmatch(value) is not None
+
+
 def find_service(slug: str) -> Service | None:
     """A published service by slug."""
+    if not is_slug(slug):
+        return None
     return db.session.execute(_published().where(Service.slug == slug)).scalar_one_or_none()
 
 
 def services_by_slug(slugs) -> dict[str, Service]:
     """Published services by slug, loaded in one query (for a page of search results)."""
+    slugs = [slug for slug in slugs or () if is_slug(slug)]
     if not slugs:
         return {}
-    query = _published().where(Service.slug.in_(list(slugs)))
+    query = _published().where(Service.slug.in_(slugs))
     return {service.slug: service for service in db.session.execute(query).scalars()}
 
 
 def find_by_slug(model, slug: str):
     """A territory or taxonomy row (comune, desk, category, life event) by slug."""
+    if not is_slug(slug):
+        return None
     return db.session.execute(select(model).filter_by(slug=slug)).scalar_one_or_none()
 
 

@@ -5,7 +5,7 @@ import contextlib
 from flask import flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DataError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.api.views import json_error
@@ -110,6 +110,17 @@ def init_app(app):
             if name.lower() != "content-type":
                 response.headers[name] = value
         return response
+
+    @app.errorhandler(DataError)
+    def unstorable_value(error):
+        """A value the database cannot even compare (a NUL byte, on PostgreSQL): the request is
+        refused, not answered with a 500."""
+        with contextlib.suppress(SQLAlchemyError):
+            db.session.rollback()
+        message = _("The request contains characters that cannot be accepted.")
+        if request.path.startswith(JSON_PATHS):
+            return json_error(400, message)
+        return render_error(400, message)
 
     @app.errorhandler(SearchUnavailable)
     @app.errorhandler(OperationalError)
