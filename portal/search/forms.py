@@ -39,7 +39,8 @@ def _lookup(model, field, value):
         return None
     found = catalog.find_by_slug(model, value)
     if found is None:
-        raise BadSearchParameter(field, value)
+        # The value is shown back in the notice: without control characters, and short.
+        raise BadSearchParameter(field, clean(value)[:80])
     return found
 
 
@@ -49,7 +50,7 @@ def parse_params(args, names=("comune", "categoria", "area")) -> SearchParams:
     raw_page = (args.get("page") or "1").strip()
     # isascii: "²".isdigit() is True, but int("²") fails.
     if not (raw_page.isascii() and raw_page.isdigit()) or not 1 <= int(raw_page) <= 1000:
-        raise BadSearchParameter("page", raw_page)
+        raise BadSearchParameter("page", clean(raw_page)[:20])
     return SearchParams(
         text=clean(args.get("q", "")),
         comune=_lookup(Comune, comune_key, args.get(comune_key)),

@@ -464,8 +464,14 @@ def test_the_staff_of_the_queue_can_download_a_document_others_cannot(app, citiz
         content_type="multipart/form-data",
     )
     attachment = db.session.scalar(select(Attachment))
-    url = f"/it/area-personale/allegati/{attachment.public_id}"
-    for fiscal, status in (("CRVMRC71S12D959K", 200), ("BRMLCU79E45F804A", 404)):
+    for fiscal, url, status in (
+        # the operator of the queue, in the back office
+        ("CRVMRC71S12D959K", f"/backoffice/allegati/{attachment.public_id}", 200),
+        # staff never through the citizen's area
+        ("CRVMRC71S12D959K", f"/it/area-personale/allegati/{attachment.public_id}", 404),
+        # an operator of another PUA
+        ("BRMLCU79E45F804A", f"/backoffice/allegati/{attachment.public_id}", 404),
+    ):
         staff = app.test_client()
         federation.person["fiscal_number"] = f"TINIT-{fiscal}"
         federation.subject = fiscal
