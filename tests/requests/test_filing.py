@@ -465,10 +465,12 @@ def test_the_staff_of_the_queue_can_download_a_document_others_cannot(app, citiz
     )
     attachment = db.session.scalar(select(Attachment))
     for fiscal, url, status in (
-        # the operator of the queue, in the back office
-        ("CRVMRC71S12D959K", f"/backoffice/allegati/{attachment.public_id}", 200),
+        # the operator of the queue (viadana-inclusione), in the back office
+        ("FNTCHR85L55L826N", f"/backoffice/allegati/{attachment.public_id}", 200),
         # staff never through the citizen's area
-        ("CRVMRC71S12D959K", f"/it/area-personale/allegati/{attachment.public_id}", 404),
+        ("FNTCHR85L55L826N", f"/it/area-personale/allegati/{attachment.public_id}", 404),
+        # an operator of the same PUA who does not work on that queue
+        ("CRVMRC71S12D959K", f"/backoffice/allegati/{attachment.public_id}", 404),
         # an operator of another PUA
         ("BRMLCU79E45F804A", f"/backoffice/allegati/{attachment.public_id}", 404),
     ):
