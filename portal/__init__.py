@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import auth, database, i18n, rendering, security
 from portal import config as portal_config
@@ -67,6 +68,11 @@ def create_app(config=None):
     if config:
         app.config.from_mapping(config)
     portal_config.validate(app.config)
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind a reverse proxy: its X-Forwarded-* headers say the scheme (https, for HSTS and
+        # secure cookies) and the client address (for rate limits and the audit trail).
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)

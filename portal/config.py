@@ -73,6 +73,8 @@ def defaults(instance_path: str) -> dict:
         # Rate limits (portal/security.py): memory here; production needs Redis.
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # How many reverse proxies in front of the portal set X-Forwarded-* (0: none).
+        "TRUSTED_PROXIES": 0,
         # The dashboard's indicators (past periods) are reused this long (0: never).
         "DASHBOARD_CACHE_SECONDS": 300,
     }
@@ -120,6 +122,8 @@ def from_environment(environ=os.environ) -> dict:
     ):
         if environ.get(name) is not None:
             settings[name] = tuple(v.strip() for v in environ[name].split(",") if v.strip())
+    if environ.get("TRUSTED_PROXIES"):
+        settings["TRUSTED_PROXIES"] = int(environ["TRUSTED_PROXIES"])
     if environ.get("RATELIMIT_ENABLED"):
         settings["RATELIMIT_ENABLED"] = environ["RATELIMIT_ENABLED"].lower() in {"1", "true", "yes"}
     if environ.get("AUTH_TEST_LOGIN"):

@@ -107,3 +107,21 @@ def test_a_database_that_is_down_gives_a_clear_503_in_the_readers_language(tmp_p
     api = client.get("/api/v1/services?q=badante")
     assert api.status_code == 503 and api.is_json
     assert client.get("/readyz").status_code == 503
+
+
+def test_behind_a_trusted_proxy_https_pages_ask_for_hsts(tmp_path):
+    app = create_app(
+        {
+            "ENV_NAME": "testing",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            "SEARCH_INDEX_DIR": str(tmp_path / "index"),
+            "AUTH_KEYS_FILE": str(tmp_path / "keys.json"),
+            "TRUSTED_PROXIES": 1,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    client = app.test_client()
+    plain = client.get("/healthz")
+    assert "Strict-Transport-Security" not in plain.headers
+    secure = client.get("/healthz", headers={"X-Forwarded-Proto": "https"})
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=31536000")

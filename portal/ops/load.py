@@ -327,10 +327,15 @@ class Stats:
     error_kinds: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     acknowledged: list[dict] = field(default_factory=list)
     abandoned: int = 0
-    events: list[str] = field(default_factory=list)
+    # Requests and errors per 10-second window since the start (shows the restart's gap).
+    started: float = field(default_factory=time.monotonic)
+    timeline: dict[int, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
 
     def record(self, kind: str, seconds: float, error: str | None) -> None:
+        window = int((time.monotonic() - self.started) // 10)
         with self.lock:
+            self.timeline[window][0] += 1
+            self.timeline[window][1] += bool(error)
             self.latencies[kind].append(seconds)
             if error:
                 self.errors[kind] += 1
@@ -693,7 +698,7 @@ def run(options: Options, echo=print) -> dict:
     try:
         wait_healthy(base, process)
         echo(f"gunicorn -w {options.workers} on {base}; driving for {options.seconds} s")
-        started = time.monotonic()
+        started = stats.started = time.monotonic()
         deadline = started + options.seconds
         threads = []
         for i in range(options.citizens):
@@ -741,6 +746,10 @@ def run(options: Options, echo=print) -> dict:
             for kind in kinds
         },
         "error_kinds": dict(stats.error_kinds),
+        "timeline": {
+            f"{w * 10}-{w * 10 + 10}s": {"requests": n, "errors": e}
+            for w, (n, e) in sorted(stats.timeline.items())
+        },
         "check": check,
         "log": str(log),
         "log_exceptions": summarise_log(log),

@@ -70,6 +70,13 @@ def print_report(report: dict) -> None:
             f"{kind:<15}{row['count']:>8}{row['per_second']:>9.2f}{row['p95_ms']:>10.1f}"
             f"{row['errors']:>8}{row['error_rate']:>8.2%}"
         )
+    click.echo(
+        "Per 10 s (requests/errors): "
+        + ", ".join(
+            f"{window} {row['requests']}/{row['errors']}"
+            for window, row in report["timeline"].items()
+        )
+    )
     if report["error_kinds"]:
         click.echo("Errors:")
         for text, n in sorted(report["error_kinds"].items(), key=lambda kv: -kv[1]):
