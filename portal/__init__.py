@@ -21,6 +21,7 @@ from portal.forms import uploads
 from portal.forms.cli import attachments_cli, drafts_cli
 from portal.forms.views import bp as forms_bp
 from portal.ops.cli import ops_cli
+from portal.ops.load_cli import load_cli
 from portal.outbox.cli import outbox_cli
 from portal.requests.cli import routing_cli
 from portal.requests.views import bp as requests_bp
@@ -51,6 +52,7 @@ COMMANDS = (
     audit_cli,
     backoffice_cli,
     ops_cli,
+    load_cli,
 )
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")

@@ -7,7 +7,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from portal.auth import keys, services
+from portal.auth import keys, services, sessions
 
 auth_cli = AppGroup("auth", help="SPID/CIE login: keys, federation, sessions.")
 
@@ -48,7 +48,7 @@ def entity_id():
 def expire():
     """End expired sessions, revoke their tokens at the providers, forget old login attempts.
     Run it periodically (every few minutes); exits 1 while some revocation is still pending."""
-    revoked, pending = services.expire()
+    revoked, pending = sessions.expire()
     click.echo(f"{revoked} tokens revoked, {pending} still pending.")
     if pending:
         raise SystemExit(1)

@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from portal.auth import federation, services
+from portal.auth import entity, federation, services, sessions
 from portal.auth.forms import ContactEmailForm, LoginForm
 from portal.auth.oidc import LoginError, acr_rank
 from portal.catalog.services import find_service
@@ -81,7 +81,7 @@ def failure_message(reason: str) -> str:
 def load_user():
     if request.endpoint == "static":
         return
-    services.load_current_user()
+    sessions.load_current_user()
 
 
 @bp.app_context_processor
@@ -95,7 +95,7 @@ def user_context():
 @bp.get("/.well-known/openid-federation")
 def entity_configuration():
     return Response(
-        services.entity_configuration_jwt(),
+        entity.entity_configuration_jwt(),
         mimetype="application/entity-statement+jwt",
         headers={"Cache-Control": "no-store"},
     )
@@ -106,7 +106,7 @@ def resolve():
     subject = request.args.get("sub", "")
     anchor = request.args.get("anchor") or request.args.get("trust_anchor", "")
     try:
-        token = services.resolve_response(subject, anchor)
+        token = entity.resolve_response(subject, anchor)
     except federation.FederationError as error:
         return {"error": "invalid_request", "error_description": error.reason}, 404
     return Response(token, mimetype="application/resolve-response+jwt")
@@ -194,7 +194,7 @@ def callback():
 def logout():
     if g.get("user") is None:
         return redirect(url_for("catalog.home"))
-    services.logout()
+    sessions.logout()
     flash(_("You have logged out. To finish, close the browser if the computer is shared."), "info")
     return redirect(url_for("catalog.home"), code=303)
 

@@ -2,7 +2,7 @@
 
 Importing the package registers every back-office route on the one blueprint."""
 
-from portal.backoffice import dashboard, views  # noqa: F401  (routes register on import)
+from portal.backoffice import dashboard, rules, views  # noqa: F401  (routes register on import)
 from portal.backoffice.blueprint import bp
 
 __all__ = ["bp"]

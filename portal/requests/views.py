@@ -31,7 +31,7 @@ from portal.catalog.services import week_hours
 from portal.extensions import db
 from portal.forms import builder, drafts, uploads
 from portal.forms.schema import FILE_TYPES
-from portal.requests import receipt
+from portal.requests import export, receipt
 from portal.requests import services as requests
 from portal.requests.models import Attachment
 
@@ -315,7 +315,7 @@ def attachment(public_id):
 @bp.get("/<lang:lang>/area-personale/i-miei-dati.json")
 @login_required
 def my_data():
-    body = json.dumps(requests.export(g.user), ensure_ascii=False, indent=2)
+    body = json.dumps(export.export(g.user), ensure_ascii=False, indent=2)
     today = format_date(format="yyyy-MM-dd")
     return Response(
         body,

@@ -2,7 +2,7 @@
 
 import contextlib
 
-from flask import flash, redirect, render_template, request
+from flask import flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, OperationalError, SQLAlchemyError
@@ -75,6 +75,14 @@ def render_error(code: int, detail: str | None = None):
     ), code
 
 
+def forget_database_state() -> None:
+    """Roll back, and let the error page show no one as logged in: reading the person again
+    would need the database that just failed (found by the load run with a restart)."""
+    with contextlib.suppress(SQLAlchemyError):
+        db.session.rollback()
+    g.user = None
+
+
 def init_app(app):
     @app.errorhandler(UnsupportedLocale)
     def unsupported_locale(error):
@@ -115,8 +123,7 @@ def init_app(app):
     def unstorable_value(error):
         """A value the database cannot even compare (a NUL byte, on PostgreSQL): the request is
         refused, not answered with a 500."""
-        with contextlib.suppress(SQLAlchemyError):
-            db.session.rollback()
+        forget_database_state()
         message = _("The request contains characters that cannot be accepted.")
         if request.path.startswith(JSON_PATHS):
             return json_error(400, message)
@@ -128,8 +135,7 @@ def init_app(app):
         """The database is down or restarting: say so plainly and let the client retry.
         The pool pings connections before use, so service resumes by itself when it is back."""
         app.logger.error("database unavailable: %s", error)
-        with contextlib.suppress(SQLAlchemyError):
-            db.session.rollback()
+        forget_database_state()
         if request.path.startswith(JSON_PATHS):
             response = json_error(503, "The database is temporarily unavailable")
         else:
