@@ -342,6 +342,7 @@ def parse_or_refuse(doc):
 @SCHEMA_BUG
 @FAILING_SETTINGS
 @given(json_values)
+@example({"version": 1, "prepare": 1.5})  # the first failure generation found, kept
 def test_schema_parse_raises_only_schema_error(doc):
     parse_or_refuse(doc)
 
@@ -364,6 +365,7 @@ def mutate(node, path, value):
     st.lists(st.integers(0, 50), min_size=1, max_size=6),
     json_values,
 )
+@example("trasporto-sociale", [5], True)  # prepare: true
 def test_schema_parse_of_a_mutated_real_schema_raises_only_schema_error(name, where, value):
     parse_or_refuse(mutate(DEMO_FORMS[name], where, value))
 
