@@ -296,8 +296,7 @@ def test_control_characters_in_search_filters_are_not_echoed_raw(client, field):
     assert "\x01" not in html_of(page)
 
 
-def test_sql_in_search_text_finds_no_more_than_a_plain_word(client):
-    plain = client.get("/it/cerca", query_string={"q": "anziani"})
+def test_sql_in_search_text_does_not_match_the_whole_catalog(client):
     injected = client.get("/it/cerca", query_string={"q": "anziani' OR '1'='1"})
     assert injected.status_code == 200
     links = {
@@ -305,12 +304,6 @@ def test_sql_in_search_text_finds_no_more_than_a_plain_word(client):
         for a in find_all(parse(injected), ".//main//a")
         if "/servizi/" in a.get("href", "")
     }
-    everything = {
-        a.get("href")
-        for a in find_all(parse(plain), ".//main//a")
-        if "/servizi/" in a.get("href", "")
-    }
-    assert links <= everything | links  # no error; and not every service of the catalog:
     assert len(links) < db.session.scalar(select(func.count(Service.id)))
 
 
