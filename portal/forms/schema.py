@@ -370,7 +370,11 @@ class _Reader:
 def parse(doc, source: str = "schema") -> FormSchema:
     """A FormSchema from a parsed document; SchemaError lists every problem."""
     reader = _Reader(source)
-    schema = reader.schema(doc)
+    try:
+        schema = reader.schema(doc)
+    except (AttributeError, TypeError, ValueError) as error:
+        # A value of the wrong kind where a list, map or number belongs (e.g. `steps: 3`).
+        raise SchemaError(source, [*reader.problems, f"malformed document: {error}"]) from error
     if reader.problems:
         raise SchemaError(source, reader.problems)
     return schema

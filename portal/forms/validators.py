@@ -70,7 +70,7 @@ class DateRange:
             )
 
 
-POSTCODE = re.compile(r"^\d{5}$")
+POSTCODE = re.compile(r"^[0-9]{5}$")
 
 
 class Postcode:

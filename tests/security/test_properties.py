@@ -24,7 +24,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 import yaml
 from dateutil.relativedelta import relativedelta
-from hypothesis import HealthCheck, Phase, assume, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from stdnum import iban as stdnum_iban
 from werkzeug.datastructures import MultiDict
@@ -217,11 +217,6 @@ def test_postcode_validator(app, value):
     assert bool(field.errors) == (bool(value) and not five_digits)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: validators.POSTCODE is r'^\\d{5}$' without re.ASCII, so any Unicode digits "
-    "pass as a CAP (Arabic-Indic, fullwidth) and are stored as they are",
-)
 @pytest.mark.parametrize(
     "value", ["\u0664\u0666\u0660\u0661\u0669", "\uff14\uff16\uff10\uff11\uff19", "0000\u0660"]
 )
@@ -320,13 +315,6 @@ DEMO_FORMS = {
     path.stem: yaml.safe_load(path.read_text())
     for path in sorted(Path(schema.__file__).resolve().parents[1].glob("catalog/demo/forms/*.yaml"))
 }
-SCHEMA_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: schema.parse raises AttributeError/TypeError/ValueError instead of SchemaError "
-    "for some malformed documents (see test_schema_parse_malformed_document below)",
-)
-# A known failure need not be shrunk: that alone would take a minute.
-FAILING_SETTINGS = settings(SETTINGS, phases=[Phase.explicit, Phase.generate])
 
 
 def parse_or_refuse(doc):
@@ -339,8 +327,7 @@ def parse_or_refuse(doc):
     return result
 
 
-@SCHEMA_BUG
-@FAILING_SETTINGS
+@SETTINGS
 @given(json_values)
 @example({"version": 1, "prepare": 1.5})  # the first failure generation found, kept
 def test_schema_parse_raises_only_schema_error(doc):
@@ -358,8 +345,7 @@ def mutate(node, path, value):
     return copy
 
 
-@SCHEMA_BUG
-@FAILING_SETTINGS
+@SETTINGS
 @given(
     st.sampled_from(sorted(DEMO_FORMS)),
     st.lists(st.integers(0, 50), min_size=1, max_size=6),
@@ -391,11 +377,6 @@ MALFORMED = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(AttributeError, TypeError, ValueError),
-    reason="BUG: schema.parse crashes on these documents instead of listing the problem",
-)
 @pytest.mark.parametrize("change", list(MALFORMED))
 def test_schema_parse_malformed_document(change):
     with pytest.raises(schema.SchemaError):
