@@ -36,7 +36,8 @@ Covered in depth elsewhere, not repeated here:
    - the audit trail's chain: tests/test_audit.py
    - validators and parsers with generated input: tests/security/test_properties.py
 
-The bugs this suite found are fixed; a new one would be marked ``xfail(strict=True, reason="BUG: ...")``.
+The bugs this suite found are fixed; a new one would be marked
+``xfail(strict=True, reason="BUG: ...")``.
 """
 
 import io
