@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import yaml
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from portal.auth.fiscal_code import is_valid
 from portal.auth.models import STAFF_ROLES, StaffRole
@@ -57,7 +57,3 @@ def load(path: Path) -> int:
         )
     db.session.flush()
     return len(wanted)
-
-
-def clear() -> None:
-    db.session.execute(delete(StaffRole))
