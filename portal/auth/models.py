@@ -144,7 +144,8 @@ class LoginSession(db.Model):
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
     end_reason: Mapped[str | None] = mapped_column(String(20))
 
-    user: Mapped[User] = relationship()
+    # Every page reads the session and then its person: one query for both.
+    user: Mapped[User] = relationship(lazy="joined")
 
 
 class AuthEvent(db.Model):
