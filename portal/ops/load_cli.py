@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from portal.ops import load
+from portal.ops.load_setup import DEFAULT_SERVER, LoadError
 
 load_cli = AppGroup("load", help="Load the portal under gunicorn and check that nothing is lost.")
 
@@ -26,7 +27,7 @@ load_cli = AppGroup("load", help="Load the portal under gunicorn and check that 
 )
 @click.option(
     "--server",
-    default=load.DEFAULT_SERVER,
+    default=DEFAULT_SERVER,
     show_default=True,
     help="PostgreSQL server URL without the database name.",
 )
@@ -46,7 +47,7 @@ def run_command(seconds, citizens, operators, workers, restart, database, server
     )
     try:
         report = load.run(options, echo=lambda text: click.echo(text, err=True))
-    except load.LoadError as error:
+    except LoadError as error:
         raise click.ClickException(str(error)) from error
     if as_json:
         click.echo(json.dumps(report, indent=2))
