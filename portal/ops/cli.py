@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from portal.extensions import db
-from portal.ops import backup, retention
+from portal.ops import backup, restore, retention
 
 ops_cli = AppGroup("ops", help="Operations: backup, restore, retention of personal data.")
 
@@ -35,8 +35,8 @@ def backup_command(path):
 def restore_command(path, yes):
     """Restore an archive into an EMPTY database created by `flask db upgrade`."""
     try:
-        manifest = backup.verify(path)
-        backup.check_target(manifest)
+        manifest = restore.verify(path)
+        restore.check_target(manifest)
         if not yes:
             target = db.engine.url.render_as_string(hide_password=True)
             click.confirm(
@@ -44,7 +44,7 @@ def restore_command(path, yes):
                 f"{current_app.config['UPLOAD_DIR']}?",
                 abort=True,
             )
-        counts = backup.restore(path, manifest)
+        counts = restore.restore(path, manifest)
     except backup.BackupError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
