@@ -275,7 +275,7 @@ def render_request(req: Request, status: int = 200, forms: dict | None = None):
     ]
     steps = drafts.schema_of_form(req.service_form).steps
     files = {a.field_id: a.filename for a in req.attachments if a.field_id}
-    left = workflow.days_left(req)
+    css, kind, days = inbox.sla(req, utcnow().date())
     return render_template(
         "backoffice/request.html",
         req=req,
@@ -288,8 +288,8 @@ def render_request(req: Request, status: int = 200, forms: dict | None = None):
         events=req.events,
         event_labels=BACKOFFICE_EVENTS,
         state_labels=STAFF_STATE_LABELS,
-        days_left=left,
-        sla=inbox.sla(req, utcnow().date()),
+        sla_class=css,
+        sla_text=sla_words(kind, days) if kind != "done" else None,
     ), status
 
 

@@ -38,6 +38,20 @@ from portal.ops.load_setup import (
 # --- checks -------------------------------------------------------------------------------
 
 
+# What the database check looks for after a run: each must come back empty.
+CHECKS = (
+    "lost",
+    "duplicated",
+    "missing_event",
+    "attachments_mismatch",
+    "draft_mismatch",
+    "without_first_event",
+    "duplicate_idempotency_keys",
+    "duplicate_references",
+    "drafts_with_two_requests",
+)
+
+
 def connect_retrying(url: str, timeout: float = 60):
     deadline = time.monotonic() + timeout
     while True:
@@ -131,20 +145,7 @@ def check_database(database_url: str, acknowledged: list[dict]) -> dict:
             )
         ]
         result["stored_not_acknowledged"] = len([r for r in stored_by_load if r not in acked])
-    result["ok"] = not any(
-        result[name]
-        for name in (
-            "lost",
-            "duplicated",
-            "missing_event",
-            "attachments_mismatch",
-            "draft_mismatch",
-            "without_first_event",
-            "duplicate_idempotency_keys",
-            "duplicate_references",
-            "drafts_with_two_requests",
-        )
-    )
+    result["ok"] = not any(result[name] for name in CHECKS)
     return result
 
 

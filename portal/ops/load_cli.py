@@ -89,17 +89,7 @@ def print_report(report: dict) -> None:
         f"{check['requests_in_database']}; stored but never acknowledged "
         f"{check['stored_not_acknowledged']}"
     )
-    for name in (
-        "lost",
-        "duplicated",
-        "missing_event",
-        "attachments_mismatch",
-        "draft_mismatch",
-        "without_first_event",
-        "duplicate_idempotency_keys",
-        "duplicate_references",
-        "drafts_with_two_requests",
-    ):
+    for name in load.CHECKS:
         items = check[name]
         click.echo(f"  {name:<28}{len(items):>6}" + (f"  {items[:5]}" if items else ""))
     click.echo("Check: " + ("OK, nothing lost or duplicated" if check["ok"] else "FAILED"))

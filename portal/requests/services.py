@@ -30,8 +30,8 @@ from portal.requests.models import (
     RequestEvent,
 )
 from portal.requests.routing import route
+from portal.requests.workflow import SLA_DAYS
 
-SLA_DAYS = 30
 # The version of the privacy notice a person agrees to when sending a request; change it with
 # the text of the notice (portal/site/templates/site/privacy.html).
 CONSENT_VERSION = "privacy-2026-11"
@@ -173,54 +173,51 @@ def submit(draft: Draft, *, lang: str) -> Request:
     return request
 
 
+SUBJECTS = {
+    "request_received": lambda reference: _("Request %(reference)s received", reference=reference),
+    "request_withdrawn": lambda reference: _(
+        "Request %(reference)s withdrawn", reference=reference
+    ),
+}
+
+
 def notify(request: Request, kind: str) -> None:
-    """Queue the mail about a request, in the language it was sent in."""
-    if not request.contact_email:
-        return
-    with force_locale(request.lang):
-        service_title = request.service.text(request.lang).title
-        subjects = {
-            "request_received": _("Request %(reference)s received", reference=request.reference),
-            "request_withdrawn": _("Request %(reference)s withdrawn", reference=request.reference),
-        }
-        body = render_template(
-            f"requests/mail/{kind}.txt",
-            request=request,
-            service_title=service_title,
-            url=url_for(
-                "requests.detail", lang=request.lang, reference=request.reference, _external=True
-            ),
-        )
-        enqueue(
-            request.contact_email,
-            subjects[kind],
-            body,
-            kind=kind,
-            lang=request.lang,
-            reference=request.reference,
-        )
+    """Mail the citizen about their own action (sent, withdrawn)."""
+    _mail(request, kind, f"requests/mail/{kind}.txt", SUBJECTS[kind])
 
 
 def notify_change(request: Request, action: str, note: str) -> None:
-    """Tell the citizen, by mail in the request's language, what the PUA did."""
+    """Mail the citizen what the PUA did."""
+    _mail(
+        request,
+        f"request_{action}",
+        "requests/mail/request_changed.txt",
+        lambda reference: _("News about your request %(reference)s", reference=reference),
+        action=action,
+        note=note,
+    )
+
+
+def _mail(request: Request, kind: str, template: str, subject, **context) -> None:
+    """Queue a mail about a request in the language it was sent in; ``subject`` is a function
+    of the reference, called once that language is in force."""
     if not request.contact_email:
         return
     with force_locale(request.lang):
         body = render_template(
-            "requests/mail/request_changed.txt",
+            template,
             request=request,
-            action=action,
-            note=note,
             service_title=request.service.text(request.lang).title,
             url=url_for(
                 "requests.detail", lang=request.lang, reference=request.reference, _external=True
             ),
+            **context,
         )
         enqueue(
             request.contact_email,
-            _("News about your request %(reference)s", reference=request.reference),
+            subject(request.reference),
             body,
-            kind=f"request_{action}",
+            kind=kind,
             lang=request.lang,
             reference=request.reference,
         )

@@ -51,16 +51,6 @@ def available_actions(request: Request) -> list[str]:
     return [action for action in TRANSITIONS if allowed(request, action)]
 
 
-def days_left(request: Request, today: dt.date | None = None) -> int | None:
-    """Days until the deadline; while waiting for the citizen, the count stays where it stopped."""
-    if request.state not in ("submitted", "in_charge", "assessment", "waiting_citizen", "rerouted"):
-        return None
-    today = today or utcnow().date()
-    if request.paused_since is not None:
-        today = request.paused_since.date()
-    return (request.deadline - today).days
-
-
 def _compare_and_set(request: Request, version: int) -> None:
     """Claim the right to change the request: fails if anyone changed it since ``version``."""
     done = db.session.execute(
