@@ -14,7 +14,8 @@ from portal.auth.cli import auth_cli
 from portal.auth.views import bp as auth_bp
 from portal.backoffice import bp as backoffice_bp
 from portal.backoffice.cli import backoffice_cli
-from portal.catalog.cli import demo_cli
+from portal.catalog.cli import demo_cli, translations_cli
+from portal.catalog.editorial import bp as editorial_bp
 from portal.catalog.views import bp as catalog_bp
 from portal.extensions import babel, csrf, db, migrate
 from portal.forms import uploads
@@ -39,10 +40,12 @@ BLUEPRINTS = (
     forms_bp,
     requests_bp,
     backoffice_bp,
+    editorial_bp,
     api_bp,
 )
 COMMANDS = (
     demo_cli,
+    translations_cli,
     search_cli,
     auth_cli,
     drafts_cli,

@@ -108,6 +108,9 @@ def from_environment(environ=os.environ) -> dict:
         "PDF_FONT_DIR",
         "RATELIMIT_STORAGE_URI",
         "ATTACHMENT_KEYS",
+        "DEMO_DATA_DIR",
+        "DEMO_FORMS_DIR",
+        "DEMO_STAFF_FILE",
     ):
         if environ.get(name):
             settings[name] = environ[name]

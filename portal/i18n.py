@@ -109,6 +109,7 @@ def init_app(app):
             "lang": lang,
             "text_direction": "rtl" if is_rtl(lang) else "ltr",
             "language_alternates": alternates,
+            "language_name": language_name,
             "canonical_url": canonical_url,
         }
 

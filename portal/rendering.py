@@ -2,7 +2,7 @@
 
 import nh3
 from babel.dates import get_day_names
-from flask_babel import format_date, format_decimal, format_time, get_locale
+from flask_babel import format_date, format_decimal, format_percent, format_time, get_locale
 from jinja2 import StrictUndefined
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -55,6 +55,7 @@ def init_app(app):
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["date"] = lambda value, fmt="long": format_date(value, fmt)
     app.jinja_env.filters["format_number"] = format_decimal
+    app.jinja_env.filters["percent"] = lambda value: format_percent(value / 100, "#,##0.0%")
     app.jinja_env.filters["time"] = lambda value, fmt="short": format_time(value, fmt)
     if app.config["ENV_NAME"] != "production":
         # A template naming something that is not there is a bug: fail loudly outside production.

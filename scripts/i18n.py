@@ -1,5 +1,6 @@
 """UI message catalogs: `update` re-extracts the .pot and merges it into every locale;
-`check` fails when the .pot is stale, a locale lacks a translation, or a placeholder differs.
+`check [LOCALE...]` fails when the .pot is stale, a locale lacks a translation, or a placeholder
+differs.
 
 English is the language of the message ids, so the English catalog is filled from them."""
 
@@ -116,7 +117,7 @@ def placeholder_issues(message) -> list[str]:
     return issues
 
 
-def check() -> list[str]:
+def check(only: tuple[str, ...] = ()) -> list[str]:
     problems = []
     with tempfile.TemporaryDirectory() as tmp:
         fresh = Path(tmp) / "messages.pot"
@@ -124,7 +125,7 @@ def check() -> list[str]:
         if message_keys(read(fresh)) != message_keys(read(POT)):
             problems.append("translations/messages.pot is stale: run `make i18n`")
         expected = message_keys(read(fresh))
-    for locale in locales():
+    for locale in only or locales():
         po = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
         if not po.exists():
             problems.append(f"{locale}: no catalog")
@@ -152,10 +153,11 @@ def main() -> int:
     if command == "update":
         update()
         return 0
-    problems = check()
+    only = tuple(sys.argv[2:])  # `check fr ar`: just those catalogs
+    problems = check(only)
     for problem in problems:
         print(problem, file=sys.stderr)
-    print(f"i18n check: {len(problems)} problems in {len(locales())} locales")
+    print(f"i18n check: {len(problems)} problems in {len(only or locales())} locales")
     return 1 if problems else 0
 
 

@@ -22,15 +22,24 @@ rm -rf static/vendor/bootstrap-italia
 mkdir -p static/vendor/bootstrap-italia
 cp -R node_modules/bootstrap-italia/dist/css node_modules/bootstrap-italia/dist/fonts \
   node_modules/bootstrap-italia/dist/svg static/vendor/bootstrap-italia/
+# The right-to-left Bootstrap Italia (rtlcss) and the fonts of every script the portal speaks.
+.venv/bin/python scripts/build_assets.py
 
 .venv/bin/pybabel compile --statistics -d translations 2>&1 | grep -v "^compiling" || true
 
 # The local SPID/CIE test provider, in its own virtual environment (.idp-venv).
 bash scripts/idp.sh install
 
-# DejaVu Sans draws the PDF receipts (Italian accents, the euro sign, Arabic, Cyrillic...).
-if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
-  echo "setup: the PDF receipts need DejaVu Sans; installing Debian's fonts-dejavu-core" >&2
-  apt-get update -qq && apt-get install -y -qq fonts-dejavu-core >/dev/null
+# Debian packages: DejaVu Sans draws the PDF receipts, with Noto (Arabic, Urdu, Devanagari,
+# Gurmukhi, Bengali) and Droid Sans Fallback (Chinese) for the scripts it lacks; Chromium runs
+# the browser tests (tests/e2e).
+debian_packages=()
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || debian_packages+=(fonts-dejavu-core)
+[ -f /usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf ] || debian_packages+=(fonts-noto-core)
+[ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || debian_packages+=(fonts-droid-fallback)
+[ -x /usr/bin/chromium ] || debian_packages+=(chromium)
+if [ ${#debian_packages[@]} -gt 0 ]; then
+  echo "setup: installing Debian's ${debian_packages[*]}" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${debian_packages[@]}" >/dev/null
 fi
 echo "setup: done"

@@ -30,6 +30,8 @@ from portal.extensions import db
 
 REQUIRED_TEXT = ("title", "summary", "audience_short", "keywords", *SECTION_FIELDS)
 COMPLETE_LOCALES = ("it", "en")
+# What a translation into any other locale must have at least (translations/{locale}/services/).
+ESSENTIAL_TEXT = ("title", "summary", "audience", "how_to")
 
 # The SPID/CIE level a service asks at login, as demo files name it.
 LOGIN_LEVELS = {f"SpidL{n}": f"https://www.spid.gov.it/SpidL{n}" for n in (1, 2, 3)}
@@ -70,6 +72,7 @@ def load(data_dir) -> dict:
     }
     for path, doc in zip(paths, service_docs, strict=True):
         validate_service(doc, path.stem, known)
+    merge_translations(data_dir / "translations", territory, service_docs)
 
     load_territory(territory)
     lookups = {
@@ -122,6 +125,54 @@ def validate_service(doc: dict, stem: str, known: dict) -> None:
             missing.append("status_reason")
         if missing:
             fail(f"text.{locale} lacks {missing}")
+
+
+def merge_translations(folder: Path, territory: dict, service_docs: list[dict]) -> None:
+    """Fold the per-locale files of `translations/{locale}/` into the territory and services.
+
+    Each locale has a `territory.yaml` (names of areas, categories and life events) and one
+    `services/{slug}.yaml` per translated service, whose `follows` records the fingerprint of the
+    Italian text it was translated from (so that an editor sees when it is outdated)."""
+    if not folder.is_dir():
+        return
+    services = {doc["slug"]: doc for doc in service_docs}
+    for locale_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+        locale = locale_dir.name
+        if locale in COMPLETE_LOCALES:
+            raise DemoDataError(f"translations/{locale}: {locale} text lives in the service files")
+        names_file = locale_dir / "territory.yaml"
+        names = read_yaml(names_file) if names_file.exists() else {}
+        merge_territory_names(territory, names or {}, locale)
+        for path in sorted((locale_dir / "services").glob("*.yaml")):
+            where = f"translations/{locale}/services/{path.name}"
+            doc = services.get(path.stem)
+            if doc is None:
+                raise DemoDataError(f"{where}: no service {path.stem}")
+            text = read_yaml(path) or {}
+            unknown = set(text) - set(TEXT_FIELDS) - {"follows"}
+            missing = [name for name in ESSENTIAL_TEXT if not text.get(name)]
+            if unknown or missing or not isinstance(text.get("follows"), str):
+                raise DemoDataError(
+                    f"{where}: needs `follows` and {list(ESSENTIAL_TEXT)}"
+                    + (f"; lacks {missing}" if missing else "")
+                    + (f"; unknown keys {sorted(unknown)}" if unknown else "")
+                )
+            doc["text"][locale] = text
+
+
+def merge_territory_names(territory: dict, names: dict, locale: str) -> None:
+    """Areas take a name; categories and life events a name and a description."""
+    for slug, name in (names.get("areas") or {}).items():
+        area = next((a for a in territory["areas"] if a["slug"] == slug), None)
+        if area is None or not isinstance(name, str):
+            raise DemoDataError(f"translations/{locale}/territory.yaml: area {slug}")
+        area["name"][locale] = name
+    for key in ("categories", "life_events"):
+        for slug, values in (names.get(key) or {}).items():
+            item = next((i for i in territory[key] if i["slug"] == slug), None)
+            if item is None:
+                raise DemoDataError(f"translations/{locale}/territory.yaml: {key} {slug}")
+            item[locale] = values
 
 
 def by_slug(model, slug: str):
@@ -253,7 +304,7 @@ def upsert_service(doc: dict, lookups: dict) -> Service:
     for locale, values in doc["text"].items():
         row = {name: values.get(name) or "" for name in TEXT_FIELDS}
         row["keywords"] = ", ".join(str(word) for word in values.get("keywords") or [])
-        row["source_digest"] = digest
+        row["source_digest"] = values.get("follows") or digest
         texts[locale] = row
     set_translations(service, ServiceTranslation, "service", texts)
     return service

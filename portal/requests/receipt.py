@@ -3,7 +3,6 @@ what happens next. It is their proof of submission, so it must render whatever t
 
 import datetime as dt
 import functools
-import importlib.util
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,14 +10,19 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from flask import current_app
-from flask_babel import format_date, get_locale, gettext
+from flask_babel import format_date, get_locale, get_translations, gettext
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 DEFAULT_FONT_DIR = "/usr/share/fonts/truetype/dejavu"
-# Scripts DejaVu lacks (CJK, Indic, Ethiopic...) are looked up here when installed.
-NOTO_DIR = Path("/usr/share/fonts/truetype/noto")
+# Scripts DejaVu lacks are looked up in these fonts, installed by setup.sh: Noto (Arabic, Urdu,
+# Indic scripts...; Debian's fonts-noto-core) and Droid Sans Fallback (Chinese;
+# fonts-droid-fallback).
+FALLBACK_FONTS = (
+    (Path("/usr/share/fonts/truetype/noto"), "Noto*-Regular.ttf"),
+    (Path("/usr/share/fonts/truetype/droid"), "DroidSansFallback*.ttf"),
+)
 ROME = ZoneInfo("Europe/Rome")
 FONT = "dejavu"
 GREY = (90, 90, 90)
@@ -84,7 +88,7 @@ def render_receipt(data: ReceiptData) -> bytes:
             f"DejaVu Sans not found in {font_dir} (Debian package fonts-dejavu-core; "
             "scripts/setup.sh installs it, PDF_FONT_DIR points elsewhere)"
         )
-    fallbacks = _fallback_fonts(_missing_chars(_all_text(data), regular))
+    fallbacks = _fallback_fonts(_missing_chars(_all_text(data) + _ui_text(), regular))
     clean = _cleaner(regular, fallbacks)
 
     pdf = _ReceiptPDF(data, clean)
@@ -96,10 +100,8 @@ def render_receipt(data: ReceiptData) -> bytes:
         pdf.set_fallback_fonts(
             [f"fallback{number}" for number in range(len(fallbacks))], exact_match=False
         )
-    if importlib.util.find_spec("uharfbuzz"):
-        # Optional: with HarfBuzz, Arabic is joined and right-to-left and Indic scripts shaped;
-        # without it they are drawn letter by letter, legible for staff but not pretty.
-        pdf.set_text_shaping(True)
+    # HarfBuzz (uharfbuzz) joins Arabic letters right to left and shapes the Indic scripts.
+    pdf.set_text_shaping(True)
     title = gettext("Receipt of your request")
     pdf.set_title(clean(f"{title} {data.reference}"))
     pdf.set_subject(clean(data.service_title))
@@ -224,6 +226,12 @@ def _all_text(data: ReceiptData) -> str:
     return "".join(parts)
 
 
+def _ui_text() -> str:
+    """Every message of the reader's UI catalog: the receipt's labels are drawn from it."""
+    catalog = getattr(get_translations(), "_catalog", {})
+    return "".join(str(text) for text in catalog.values())
+
+
 def _missing_chars(text: str, regular: Path) -> set[int]:
     covered = _coverage(str(regular))
     return {ord(char) for char in text if ord(char) not in covered and char.isprintable()}
@@ -278,8 +286,14 @@ def _coverage(path: str) -> frozenset[int]:
 
 @functools.cache
 def _noto_fonts() -> tuple[Path, ...]:
-    if not NOTO_DIR.is_dir():
-        return ()
     # Sans before serif, the general Noto Sans first: it matches DejaVu's look best.
-    found = sorted(NOTO_DIR.glob("Noto*-Regular.ttf"), key=lambda p: ("Serif" in p.name, p.name))
-    return tuple(sorted(found, key=lambda p: p.name != "NotoSans-Regular.ttf"))
+    found = [path for folder, pattern in FALLBACK_FONTS for path in folder.glob(pattern)]
+    found.sort(
+        key=lambda p: (
+            p.name != "NotoSans-Regular.ttf",
+            "Serif" in p.name,
+            not p.name.startswith("NotoSans"),
+            p.name,
+        )
+    )
+    return tuple(found)

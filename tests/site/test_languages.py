@@ -10,6 +10,17 @@ def test_root_redirects_by_accept_language(client):
     assert response.location.endswith("/it/")
 
 
+def test_a_browser_asking_only_for_unsupported_languages_gets_italian_with_a_notice(client):
+    response = client.get("/", headers={"Accept-Language": "de-DE,de;q=0.9,sv;q=0.5"})
+    assert response.location.endswith("/it/")
+    page = text_of(parse(client.get(response.location)))
+    assert "non è disponibile nella lingua del tuo browser" in page
+    # A browser that asks for nothing in particular is not told anything.
+    client.get("/it/")
+    response = client.get("/")
+    assert "lingua del tuo browser" not in text_of(parse(client.get(response.location)))
+
+
 def test_every_page_links_its_other_languages(client):
     tree = parse(client.get("/it/servizi/misura-b2?comune=gonzaga"))
     alternates = {
@@ -20,7 +31,7 @@ def test_every_page_links_its_other_languages(client):
     assert alternates["x-default"] == "http://portal.test/"
     canonical = find_one(tree, ".//link[@rel='canonical']").get("href")
     assert canonical == "http://portal.test/it/servizi/misura-b2"
-    switcher = find_one(tree, ".//ul[@class='language-switcher list-inline mb-0']")
+    switcher = find_one(tree, ".//details[@class='language-menu']/ul")
     assert find_one(switcher, ".//a[@hreflang='en']").get("href").endswith("?comune=gonzaga")
 
 
