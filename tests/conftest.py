@@ -5,7 +5,6 @@ import json
 import os
 import re
 
-import httpx
 import pytest
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import _app_ctx_id
@@ -20,7 +19,7 @@ from portal.config import normalise_database_url
 from portal.extensions import db
 from portal.forms import store as forms_store
 from portal.search import indexing
-from tests.auth.fakes import CIE_OP, OP_TRUST_MARK, TA, FakeFederation, public
+from tests.auth.fakes import CIE_OP, OP_TRUST_MARK, TA, FakeFederation, public, wire
 from tests.htmlcheck import CheckingClient
 
 
@@ -39,6 +38,16 @@ def _postgres_url(worker: str) -> str | None:
     admin.dispose()
     query = dict(url.query, options=f"-csearch_path={schema}")
     return url.set(query=query).render_as_string(hide_password=False)
+
+
+def load_demo(app) -> None:
+    """Migrate the app's database and load the demo territory, catalog, staff and forms."""
+    with app.app_context():
+        upgrade()
+        demo_data.load(app.config["DEMO_DATA_DIR"])
+        staff.load(app.config["DEMO_STAFF_FILE"])
+        forms_store.load(app.config["DEMO_FORMS_DIR"])
+        db.session.commit()
 
 
 @pytest.fixture(scope="session")
@@ -76,20 +85,9 @@ def app(tmp_path_factory, worker_id, fake_federation):
             "DASHBOARD_CACHE_SECONDS": 0,
         }
     )
-    # Every outgoing call of the portal goes to the in-process federation, never the network.
-    runtime = app.extensions["auth"]
-    runtime.http.close()
-    runtime.http = httpx.Client(transport=httpx.MockTransport(fake_federation.handle))
-    runtime.federation.http = runtime.http
-    fake_federation.rp_entity_id = app.config["FEDERATION_ENTITY_ID"]
-    fake_federation.rp_federation_jwks = runtime.keys.federation_public()
+    wire(app, fake_federation)
     app.test_client_class = CheckingClient
-    with app.app_context():
-        upgrade()
-        demo_data.load(app.config["DEMO_DATA_DIR"])
-        staff.load(app.config["DEMO_STAFF_FILE"])
-        forms_store.load(app.config["DEMO_FORMS_DIR"])
-        db.session.commit()
+    load_demo(app)
     yield app
     with app.app_context():
         db.engine.dispose()

@@ -237,10 +237,25 @@ def _missing_chars(text: str, regular: Path) -> set[int]:
     return {ord(char) for char in text if ord(char) not in covered and char.isprintable()}
 
 
+def _script_fonts(missing: set[int]) -> list[Path]:
+    """The fonts named after the scripts of the missing characters ("DEVANAGARI LETTER KA" ->
+    NotoSansDevanagari, CJK ideographs -> Droid Sans Fallback): tried first, so that a receipt
+    does not read the character maps of hundreds of fonts to find them."""
+    scripts = {unicodedata.name(chr(code), "").split(" ")[0] for code in missing}
+    wanted = {
+        "DroidSansFallbackFull.ttf" if script == "CJK" else f"NotoSans{script.title()}-Regular.ttf"
+        for script in scripts
+        if script
+    }
+    return [path for path in _noto_fonts() if path.name in wanted]
+
+
 def _fallback_fonts(missing: set[int]) -> list[Path]:
     """The fewest installed Noto fonts that draw the characters DejaVu lacks."""
     chosen = []
-    for path in _noto_fonts():
+    for path in [*_script_fonts(missing), *_noto_fonts()]:
+        if path in chosen:
+            continue
         if not missing:
             break
         found = missing & _coverage(str(path))

@@ -283,3 +283,14 @@ class FakeFederation:
                 self.revoked.append(form_of(request)["token"])
                 return httpx.Response(200)
         return httpx.Response(404)
+
+
+def wire(app, federation: "FakeFederation") -> None:
+    """Send every outgoing call of the portal to the in-process federation, never the network,
+    and make the portal known to it."""
+    runtime = app.extensions["auth"]
+    runtime.http.close()
+    runtime.http = httpx.Client(transport=httpx.MockTransport(federation.handle))
+    runtime.federation.http = runtime.http
+    federation.rp_entity_id = app.config["FEDERATION_ENTITY_ID"]
+    federation.rp_federation_jwks = runtime.keys.federation_public()

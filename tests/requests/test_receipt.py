@@ -156,3 +156,34 @@ def test_missing_fonts_are_reported_clearly(receipt_app, tmp_path, monkeypatch):
 
     with pytest.raises(FileNotFoundError, match="fonts-dejavu-core"):
         _render(receipt_app, DATA)
+
+
+def _fonts(pdf: bytes) -> set[str]:
+    names = set()
+    for page in _reader(pdf).pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            names.add(str(font.get_object()["/BaseFont"]))
+    return names
+
+
+@pytest.mark.parametrize(
+    ("locale", "font", "label"),
+    [
+        ("ar", "DejaVuSans", "إيصال"),  # DejaVu has Arabic; HarfBuzz joins it
+        ("ur", "DejaVuSans", "رسید"),
+        ("pa", "NotoSansGurmukhi", "ਰਸੀਦ"),
+        ("hi", "NotoSansDevanagari", "रसीद"),
+        ("bn", "NotoSansBengali", "রসিদ"),
+        ("zh", "DroidSansFallback", "回执"),
+    ],
+)
+def test_a_receipt_in_another_script_embeds_a_font_that_draws_its_labels(
+    receipt_app, locale, font, label
+):
+    title = _render(receipt_app, DATA, locale=locale)
+    with receipt_app.test_request_context(f"/{locale}/"), flask_babel.force_locale(locale):
+        heading = flask_babel.gettext("Receipt of your request")
+    assert heading != "Receipt of your request"  # the catalog speaks the language
+    assert any(font in name for name in _fonts(title)), _fonts(title)
+    assert _reader(title).metadata.title.startswith(heading)
+    assert label in heading

@@ -1,0 +1,135 @@
+"""Every page type passes axe-core's WCAG 2.0/2.1 A and AA rules, in Italian, English and Arabic,
+on a desktop and a phone viewport; each is photographed into test-artifacts/screenshots."""
+
+import re
+
+import pytest
+
+from tests.e2e.browsing import check_page, choose, fill_step
+from tests.e2e.conftest import ADMIN, CITIZEN, VIEWPORTS, log_in
+
+LOCALES = ("it", "en", "ar")
+SERVICE = "assistenza-domiciliare-sad"
+
+PUBLIC_PAGES = {
+    "home": "/{lang}/",
+    "services": "/{lang}/servizi/",
+    "service": f"/{{lang}}/servizi/{SERVICE}?comune=viadana",
+    "topics": "/{lang}/categorie/",
+    "topic": "/{lang}/categorie/anziani",
+    "life-events": "/{lang}/eventi-della-vita/",
+    "life-event": "/{lang}/eventi-della-vita/invecchiare-a-casa",
+    "comuni": "/{lang}/comuni/",
+    "comune": "/{lang}/comuni/viadana",
+    "desk": "/{lang}/pua/viadana",
+    "search": "/{lang}/cerca?q=assistenza+domiciliare+anziani",
+    "search-nothing": "/{lang}/cerca?q=zqxwvy&comune=viadana",
+    "login": "/{lang}/accedi",
+    "accessibility": "/{lang}/accessibilita",
+    "privacy": "/{lang}/privacy",
+    "not-found": "/{lang}/servizi/servizio-che-non-esiste",
+}
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def viewport(request):
+    return request.param
+
+
+@pytest.fixture
+def browse(browser, live_portal, viewport):
+    """A fresh browser context at the viewport; closed after the test."""
+    contexts = []
+
+    def open_page(locale="it-IT"):
+        context = browser.new_context(viewport=VIEWPORTS[viewport], locale=locale)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+@pytest.mark.parametrize("name", list(PUBLIC_PAGES))
+def test_public_page(browse, live_portal, artifacts, viewport, lang, name):
+    page = browse()
+    page.goto(live_portal + PUBLIC_PAGES[name].format(lang=lang))
+    html = page.locator("html")
+    assert html.get_attribute("lang") == lang
+    assert html.get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
+    check_page(page, artifacts, f"{lang}-{viewport}-{name}")
+
+
+def test_an_unsupported_language_shows_italian_with_a_notice(
+    browse, live_portal, artifacts, viewport
+):
+    page = browse(locale="de-DE")
+    response = page.goto(live_portal + "/de/servizi/")
+    assert response.status < 500
+    assert page.locator("html").get_attribute("lang") == "it"
+    check_page(page, artifacts, f"de-{viewport}-unsupported-language")
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+def test_request_from_first_step_to_receipt(browse, live_portal, artifacts, viewport, lang):
+    """The citizen's whole path: form start, every step, summary, receipt, personal area."""
+    page = browse()
+    log_in(page, live_portal, CITIZEN, lang)
+    page.goto(f"{live_portal}/{lang}/servizi/{SERVICE}/richiesta")
+    check_page(page, artifacts, f"{lang}-{viewport}-request-start")
+    page.locator("main form button[type=submit]").click()
+    for number in range(1, 12):
+        if page.url.endswith("/riepilogo"):
+            break
+        check_page(page, artifacts, f"{lang}-{viewport}-request-step-{number}")
+        fill_step(page)
+    else:
+        pytest.fail("the request never reached its summary")
+    check_page(page, artifacts, f"{lang}-{viewport}-request-summary")
+    choose(page, page.locator("input[name=consent]"))
+    page.locator("main form button[type=submit]").last.click()
+    assert re.search(r"/richieste/[^/]+/inviata$", page.url), page.url
+    check_page(page, artifacts, f"{lang}-{viewport}-request-receipt")
+    request_url = page.url.removesuffix("/inviata")
+    page.goto(f"{live_portal}/{lang}/area-personale/")
+    check_page(page, artifacts, f"{lang}-{viewport}-personal-area")
+    page.goto(request_url)
+    check_page(page, artifacts, f"{lang}-{viewport}-personal-request")
+    page.goto(f"{live_portal}/{lang}/profilo")
+    check_page(page, artifacts, f"{lang}-{viewport}-profile")
+
+
+@pytest.fixture(scope="session")
+def submitted_reference(browser, live_portal):
+    """A request filed by a citizen of Viadana, for the staff pages to show."""
+    context = browser.new_context()
+    page = context.new_page()
+    log_in(page, live_portal, CITIZEN)
+    page.goto(f"{live_portal}/it/servizi/{SERVICE}/richiesta")
+    page.locator("main form button[type=submit]").click()
+    while not page.url.endswith("/riepilogo"):
+        fill_step(page)
+    choose(page, page.locator("input[name=consent]"))
+    page.locator("main form button[type=submit]").last.click()
+    reference = re.search(r"/richieste/([^/]+)/inviata$", page.url).group(1)
+    context.close()
+    return reference
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+def test_staff_pages(browse, live_portal, artifacts, viewport, lang, submitted_reference):
+    page = browse()
+    log_in(page, live_portal, ADMIN, lang)  # the back office speaks the session's language
+    pages = {
+        "backoffice-inbox": "/backoffice/",
+        "backoffice-request": f"/backoffice/richieste/{submitted_reference}",
+        "backoffice-dashboard": "/backoffice/cruscotto",
+        "backoffice-routing": "/backoffice/instradamento",
+        "translation-status": f"/{lang}/redazione/traduzioni",
+    }
+    for name, path in pages.items():
+        page.goto(live_portal + path)
+        assert page.locator("html").get_attribute("lang") == lang
+        check_page(page, artifacts, f"{lang}-{viewport}-{name}")
