@@ -88,7 +88,8 @@ def render_receipt(data: ReceiptData) -> bytes:
             f"DejaVu Sans not found in {font_dir} (Debian package fonts-dejavu-core; "
             "scripts/setup.sh installs it, PDF_FONT_DIR points elsewhere)"
         )
-    fallbacks = _fallback_fonts(_missing_chars(_all_text(data) + _ui_text(), regular))
+    labels = _ui_characters(str(get_locale() or "it"))
+    fallbacks = _fallback_fonts(_missing_chars(_all_text(data) + labels, regular))
     clean = _cleaner(regular, fallbacks)
 
     pdf = _ReceiptPDF(data, clean)
@@ -226,10 +227,11 @@ def _all_text(data: ReceiptData) -> str:
     return "".join(parts)
 
 
-def _ui_text() -> str:
-    """Every message of the reader's UI catalog: the receipt's labels are drawn from it."""
+@functools.cache
+def _ui_characters(locale: str) -> str:
+    """Every character of the locale's UI catalog, once: the receipt's labels come from it."""
     catalog = getattr(get_translations(), "_catalog", {})
-    return "".join(str(text) for text in catalog.values())
+    return "".join(sorted(set("".join(str(text) for text in catalog.values()))))
 
 
 def _missing_chars(text: str, regular: Path) -> set[int]:
