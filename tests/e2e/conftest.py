@@ -59,7 +59,7 @@ def live_portal(tmp_path_factory, worker_id):
     except BaseException:
         server.server_close()
         raise
-    server.app = app
+    server.app = Buffered(app)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -70,6 +70,23 @@ def live_portal(tmp_path_factory, worker_id):
         app.extensions["auth"].http.close()
         with app.app_context():
             db.engine.dispose()
+
+
+class Buffered:
+    """Each response read whole and its file closed before anything is sent. Werkzeug's test
+    server skips closing a response whose client went away (the browser leaving a page while a
+    font still downloads), which would leave the file to the garbage collector."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        body = self.app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
 
 
 def _portal(folder, base: str, federation: FakeFederation, database_url: str):
