@@ -46,6 +46,8 @@ def defaults(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "SEARCH_INDEX_DIR": str(Path(instance_path) / "search-index"),
+        # Memory for the search's decoded postings, per process (portal.search.engine).
+        "SEARCH_ARRAY_CACHE_MB": 256,
         "DEMO_DATA_DIR": str(Path(__file__).resolve().parent / "catalog" / "demo"),
         "DEMO_STAFF_FILE": str(Path(__file__).resolve().parent / "auth" / "demo" / "staff.yaml"),
         # SPID/CIE login (OpenID Connect Federation). Development points at the local test

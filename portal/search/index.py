@@ -19,6 +19,7 @@ from whoosh.scoring import TF_IDF
 from whoosh.writing import AsyncWriter
 
 from portal.search.analysis import analyzer
+from portal.search.engine import ArrayCache
 
 log = logging.getLogger(__name__)
 
@@ -111,10 +112,13 @@ class SearchUnavailable(RuntimeError):
 class SearchIndex:
     """The deployment's index on disk, opened once per process."""
 
-    def __init__(self, directory: str, locales):
+    def __init__(self, directory: str, locales, array_cache_bytes: int = 256 * 2**20):
         self.directory = Path(directory)
         self.locales = tuple(locales)
         self.schema = build_schema(self.locales)
+        # Postings decoded for scoring, by segment: segments never change, so entries stay
+        # valid until evicted; a rebuild starts afresh.
+        self.arrays = ArrayCache(array_cache_bytes)
         self._ix = None
         self._local = threading.local()
 
@@ -165,6 +169,7 @@ class SearchIndex:
 
     def create_empty(self) -> None:
         self.close()
+        self.arrays.clear()
         shutil.rmtree(self.directory, ignore_errors=True)
         self.directory.mkdir(parents=True, exist_ok=True)
         self._ix = whoosh_index.create_in(str(self.directory), self.schema)
@@ -211,9 +216,15 @@ class SearchIndex:
 
     def searcher(self):
         """A searcher on the latest index, reused by this thread while the index is unchanged
-        (opening one reads every segment's metadata). Use it as a context manager."""
+        (opening one reads every segment's metadata). Use it as a context manager.
+
+        A changed index gets a new searcher, never Whoosh's refresh(): refresh reuses the
+        reader of a segment whose deletions have changed since, so withdrawn services and the
+        old copies of edited ones would still be found."""
         current = getattr(self._local, "searcher", None)
-        # refresh() returns the same searcher while the index is unchanged.
-        current = current.refresh() if current else self.ix.searcher(weighting=WEIGHTING)
+        if current is None or not current.up_to_date():
+            if current is not None:
+                current.close()
+            current = self.ix.searcher(weighting=WEIGHTING)
         self._local.searcher = current
         return _Borrowed(current)

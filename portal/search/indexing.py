@@ -147,7 +147,9 @@ def listen() -> None:
 
 def init_app(app) -> None:
     app.extensions["search_index"] = SearchIndex(
-        app.config["SEARCH_INDEX_DIR"], app.config["SUPPORTED_LOCALES"]
+        app.config["SEARCH_INDEX_DIR"],
+        app.config["SUPPORTED_LOCALES"],
+        array_cache_bytes=app.config["SEARCH_ARRAY_CACHE_MB"] * 2**20,
     )
     app.extensions["search_cache"] = ResultCache()
     listen()

@@ -29,13 +29,6 @@ SMALL_INDEX = 1000
 FUZZY_WEIGHT = 0.35
 
 
-class PreloadedOr(q.Or):
-    """Pre-loads every clause's matches into arrays: much faster than Whoosh's default binary
-    tree of union matchers when a query has dozens of clauses and most documents match."""
-
-    matcher_type = q.Or.ARRAY_MATCHER
-
-
 def clean(text: str | None) -> str:
     """The user's text without control characters, whitespace collapsed, at most 200 chars."""
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in (text or "")[:2000])
@@ -113,8 +106,9 @@ def _without_common_terms(subqueries: list[q.Query], searcher) -> list[q.Query]:
 
 def build(
     parsed: ParsedQuery, locale: str, available, fuzzy: bool = False, searcher=None
-) -> q.Query:
-    """Documents that contain any word of the query or of its synonyms."""
+) -> list[q.Query]:
+    """The clauses of a search: a document matches when it matches any of them, and its score
+    is the sum of theirs (portal.search.engine scores them)."""
     subqueries: list[q.Query] = []
     for lang, weight in search_locales(locale, available):
         subqueries.extend(_terms_query(parsed.loose, lang, weight))
@@ -125,9 +119,7 @@ def build(
     subqueries.extend(_synonym_terms(parsed, locale, available))
     if searcher is not None:
         subqueries = _without_common_terms(subqueries, searcher)
-    if not subqueries:
-        return q.NullQuery
-    return PreloadedOr(subqueries)
+    return subqueries
 
 
 def _fuzzy_terms(text: str, lang: str, weight: float) -> list[q.Query]:

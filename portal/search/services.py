@@ -5,12 +5,14 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+import numpy as np
 from flask import current_app
 from markupsafe import Markup, escape
-from whoosh import highlight, sorting
+from whoosh import highlight
 from whoosh import query as q
 
 from portal.search import query as search_query
+from portal.search.engine import ArraySearcher
 
 PAGE_SIZE = 10
 FEW_HITS = 3
@@ -94,15 +96,13 @@ def _cache() -> ResultCache:
     return current_app.extensions["search_cache"]
 
 
-def _filter(comune: str | None, category: str | None, area: str | None):
-    terms = []
-    if comune:
-        terms.append(q.Term("comuni", comune))
-    if category:
-        terms.append(q.Term("category", category))
-    if area:
-        terms.append(q.Term("area", area))
-    return q.And(terms) if terms else None
+def _filter(arrays: ArraySearcher, comune: str | None, category: str | None, area: str | None):
+    """The live documents within the filters, as a boolean array."""
+    allowed = arrays.live
+    for fieldname, value in (("comuni", comune), ("category", category), ("area", area)):
+        if value:
+            allowed = allowed & arrays.mask(fieldname, value)
+    return allowed
 
 
 def search(text, locale, comune=None, category=None, area=None, page=1) -> SearchResults:
@@ -116,109 +116,153 @@ def search(text, locale, comune=None, category=None, area=None, page=1) -> Searc
         return cached
     parsed = search_query.split(cleaned)
     with index.searcher() as searcher:
+        arrays = ArraySearcher(searcher, index.arrays)
+        allowed = _filter(arrays, comune, category, area)
         if parsed.empty:
-            results = _browse(searcher, cleaned, comune, category, area, page)
+            results = _browse(arrays, cleaned, allowed, page)
         else:
-            results = _search(searcher, parsed, locale, comune, category, area, page)
+            results = _search(arrays, parsed, locale, allowed, page)
     _cache().put(key, results)
     return results
 
 
-def _run(searcher, query, filter_query, page):
-    facets = {name: sorting.FieldFacet(name) for name in FACETS}
-    return searcher.search_page(
-        query,
-        page,
-        pagelen=PAGE_SIZE,
-        filter=filter_query,
-        groupedby=facets,
-        maptype=sorting.Count,
+@dataclass(frozen=True)
+class Found:
+    """One run of a query: how many match, the page's documents and scores, facet counts."""
+
+    total: int
+    docnums: list[int]
+    scores: list[float]
+    facets: dict
+    clauses: list
+
+    @property
+    def top_score(self) -> float:
+        return self.scores[0] if self.scores else 0.0
+
+
+def _facets(arrays: ArraySearcher, matched) -> dict:
+    facets = {}
+    for name in FACETS:
+        values, codes = arrays.codes(name)
+        present = codes[matched]
+        counts = np.bincount(present[present >= 0], minlength=len(values))
+        facets[name] = {values[i]: int(n) for i, n in enumerate(counts) if n}
+    return facets
+
+
+def _run(arrays: ArraySearcher, clauses, allowed, page, keys=None) -> Found:
+    """Score the clauses (or rank by ``keys``) within ``allowed`` and keep page ``page``."""
+    if keys is None:
+        keys, matched = arrays.score(clauses)
+        matched &= allowed
+    else:
+        matched = allowed
+    total = int(np.count_nonzero(matched))
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    first = (min(page, pages) - 1) * PAGE_SIZE
+    docnums = arrays.ranked(keys, matched, first + PAGE_SIZE)[first:]
+    return Found(
+        total=total,
+        docnums=[int(d) for d in docnums],
+        scores=[float(keys[d]) for d in docnums],
+        facets=_facets(arrays, matched),
+        clauses=clauses,
     )
 
 
-def _top_score(found) -> float:
-    return found.results[0].score if found.total and len(found.results) else 0.0
-
-
-def _search(searcher, parsed, locale, comune, category, area, page) -> SearchResults:
+def _search(arrays, parsed, locale, allowed, page) -> SearchResults:
+    searcher = arrays.searcher
     available = _index().locales
-    filter_query = _filter(comune, category, area)
     found = _run(
-        searcher,
-        search_query.build(parsed, locale, available, searcher=searcher),
-        filter_query,
-        page,
+        arrays, search_query.build(parsed, locale, available, searcher=searcher), allowed, page
     )
     # A mistyped word: search the corrected text too, and show it when it finds better.
     suggestion = search_query.suggestion(searcher, parsed.text, locale, available)
     if suggestion:
         corrected = _run(
-            searcher,
+            arrays,
             search_query.build(
                 search_query.split(suggestion), locale, available, searcher=searcher
             ),
-            filter_query,
+            allowed,
             page,
         )
-        if corrected.total and (
-            found.total < FEW_HITS or _top_score(corrected) > _top_score(found)
-        ):
+        if corrected.total and (found.total < FEW_HITS or corrected.top_score > found.top_score):
             return _results(
-                corrected, suggestion, locale, page, corrected=suggestion, original=parsed.text
+                arrays,
+                corrected,
+                suggestion,
+                locale,
+                page,
+                corrected=suggestion,
+                original=parsed.text,
             )
     if found.total < FEW_HITS:
         fuzzy = _run(
-            searcher,
+            arrays,
             search_query.build(parsed, locale, available, fuzzy=True, searcher=searcher),
-            filter_query,
+            allowed,
             page,
         )
         if fuzzy.total > found.total:
-            return _results(fuzzy, parsed.text, locale, page, suggestion=suggestion, fuzzy=True)
-    return _results(found, parsed.text, locale, page, suggestion=suggestion)
+            return _results(
+                arrays, fuzzy, parsed.text, locale, page, suggestion=suggestion, fuzzy=True
+            )
+    return _results(arrays, found, parsed.text, locale, page, suggestion=suggestion)
 
 
-def _browse(searcher, text, comune, category, area, page) -> SearchResults:
+def _browse(arrays, text, allowed, page) -> SearchResults:
     """No words: every service within the filters, most requested first."""
-    filter_query = _filter(comune, category, area)
-    facets = {name: sorting.FieldFacet(name) for name in FACETS}
-    found = searcher.search_page(
-        q.Every(),
-        page,
-        pagelen=PAGE_SIZE,
-        filter=filter_query,
-        groupedby=facets,
-        maptype=sorting.Count,
-        sortedby="popularity",
-        reverse=True,
-    )
-    return _results(found, text, None, page)
+    found = _run(arrays, [], allowed, page, keys=arrays.numbers("popularity"))
+    return _results(arrays, found, text, None, page)
 
 
-def _snippet(hit, locale) -> Markup:
+def _highlighted_terms(clauses, fieldname: str) -> frozenset[str]:
+    """The words a snippet in ``fieldname`` marks: those the query looked for there."""
+    terms = set()
+    for clause in clauses:
+        if isinstance(clause, q.Term) and clause.fieldname == fieldname:
+            terms.add(clause.text)
+        elif isinstance(clause, q.Phrase) and clause.fieldname == fieldname:
+            terms.update(clause.words)
+    return frozenset(terms)
+
+
+def _snippet(arrays, stored, clauses, locale) -> Markup:
     """The best highlighted passage: the summary, else the card's text; the reader's language
     first, then Italian. Empty when nothing matched there (the page shows the summary)."""
     if not locale:
         return Markup("")
+    schema = arrays.searcher.schema
     for lang in dict.fromkeys((locale, "it")):
-        for stored in (f"summary_{lang}", f"body_{lang}"):
-            text_value = hit.get(stored)
-            fragment = text_value and hit.highlights(f"text_{lang}", text=text_value, top=2)
+        fieldname = f"text_{lang}"
+        terms = _highlighted_terms(clauses, fieldname)
+        if not terms or fieldname not in schema:
+            continue
+        for name in (f"summary_{lang}", f"body_{lang}"):
+            text_value = stored.get(name)
+            fragment = text_value and highlight.highlight(
+                text_value,
+                terms,
+                schema[fieldname].analyzer,
+                highlight.ContextFragmenter(maxchars=220, surround=60),
+                MarkFormatter(),
+                top=2,
+            )
             if fragment:
                 return Markup(fragment)
     return Markup("")
 
 
 def _results(
-    found, text, locale, page, suggestion=None, fuzzy=False, corrected=None, original=None
+    arrays, found, text, locale, page, suggestion=None, fuzzy=False, corrected=None, original=None
 ) -> SearchResults:
-    found.results.formatter = MarkFormatter()
-    found.results.fragmenter = highlight.ContextFragmenter(maxchars=220, surround=60)
-    hits = [
-        Hit(slug=hit["slug"], score=round(hit.score or 0.0, 4), snippet=_snippet(hit, locale))
-        for hit in found
-    ]
-    facets = {name: dict(found.results.groups(name)) for name in FACETS}
+    hits = []
+    for docnum, score in zip(found.docnums, found.scores, strict=True):
+        stored = arrays.searcher.stored_fields(docnum)
+        snippet = _snippet(arrays, stored, found.clauses, locale)
+        hits.append(Hit(slug=stored["slug"], score=round(score, 4), snippet=snippet))
     pages = max(1, math.ceil(found.total / PAGE_SIZE))
     return SearchResults(
         text=original or text,
@@ -226,7 +270,7 @@ def _results(
         page=min(page, pages),
         pages=pages,
         hits=hits,
-        facets=facets,
+        facets=found.facets,
         suggestion=suggestion,
         fuzzy=fuzzy,
         corrected=corrected,

@@ -24,9 +24,13 @@ def test_editing_a_service_updates_the_index_after_commit(client):
     assert "informagiovani" not in slugs(client, "ornitorinco")
     db.session.commit()
     assert slugs(client, "ornitorinco") == ["informagiovani"]
+    # The copy from before the edit is gone, not found a second time.
+    assert slugs(client, "informagiovani").count("informagiovani") == 1
 
 
 def test_withdrawing_a_service_removes_it_from_results(client):
+    # Searched once before, so that the withdrawal must reach a searcher already open.
+    assert "contributo-affitto" in slugs(client, "affitto")
     service = db.session.execute(select(Service).filter_by(slug="contributo-affitto")).scalar_one()
     service.published = False
     db.session.commit()
