@@ -19,6 +19,7 @@ from whoosh.scoring import TF_IDF
 from whoosh.writing import AsyncWriter
 
 from portal.search.analysis import analyzer
+from portal.search.caching import ResultCache
 from portal.search.engine import ArrayCache
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,7 @@ class SearchIndex:
         # Postings decoded for scoring, by segment: segments never change, so entries stay
         # valid until evicted; a rebuild starts afresh.
         self.arrays = ArrayCache(array_cache_bytes)
+        self.corrections = ResultCache(size=4096)
         self._ix = None
         self._local = threading.local()
 
@@ -170,6 +172,7 @@ class SearchIndex:
     def create_empty(self) -> None:
         self.close()
         self.arrays.clear()
+        self.corrections.clear()
         shutil.rmtree(self.directory, ignore_errors=True)
         self.directory.mkdir(parents=True, exist_ok=True)
         self._ix = whoosh_index.create_in(str(self.directory), self.schema)

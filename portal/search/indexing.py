@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from portal.catalog.models import Comune, Service, ServiceOffering, ServiceTranslation
 from portal.extensions import db
+from portal.search.caching import ResultCache
 from portal.search.index import SearchIndex, service_document
-from portal.search.services import ResultCache
 
 log = logging.getLogger(__name__)
 

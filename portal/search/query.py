@@ -151,26 +151,39 @@ def prefix_query(text: str, locale: str, available) -> q.Query:
     return q.Or(subqueries) if subqueries else q.NullQuery
 
 
-def suggestion(searcher, text: str, locale: str, available) -> str | None:
+def suggestion(searcher, text: str, locale: str, available, cache=None) -> str | None:
     """The query with mistyped words corrected, or None when every word is known.
 
     A word is known when some document has it in the reader's locale, Italian or English,
     or when the synonym dictionary has it; only unknown words are corrected, from the
-    reader's locale's vocabulary."""
+    reader's locale's vocabulary. ``cache`` (a ResultCache) keeps the corrections worked out
+    for this index generation: Whoosh's corrector takes milliseconds per word on a large index."""
     fieldnames = [f"words_{lang}" for lang, _weight in search_locales(locale, available)]
-    corrector = searcher.corrector(f"words_{locale}")
+    generation = searcher.reader().generation()
     changed = False
     corrected = []
     for token in words(text, locale, stem=False):
         known = is_known_word(token) or any(searcher.doc_frequency(f, token) for f in fieldnames)
         if len(token) > 3 and not known:
-            # Closest first: Whoosh ranks suggestions within a distance by frequency.
-            found = corrector.suggest(token, limit=1, maxdist=1)
-            if not found and len(token) >= 6:
-                found = corrector.suggest(token, limit=1, maxdist=2)
-            if found and found[0] != token:
-                corrected.append(found[0])
+            key = (generation, locale, token)
+            found = cache.get(key) if cache is not None else None
+            if found is None:
+                found = _correction(searcher, locale, token)
+                if cache is not None:
+                    cache.put(key, found)
+            if found != token:
+                corrected.append(found)
                 changed = True
                 continue
         corrected.append(token)
     return " ".join(corrected) if changed else None
+
+
+def _correction(searcher, locale: str, token: str) -> str:
+    """The closest word of the locale's vocabulary, or the token itself when none is near.
+    Closest first: Whoosh ranks suggestions within a distance by frequency."""
+    corrector = searcher.corrector(f"words_{locale}")
+    found = corrector.suggest(token, limit=1, maxdist=1)
+    if not found and len(token) >= 6:
+        found = corrector.suggest(token, limit=1, maxdist=2)
+    return found[0] if found else token

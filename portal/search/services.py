@@ -1,8 +1,6 @@
 """Searching the catalog: results with facets, snippets and suggestions; autocomplete."""
 
 import math
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -12,6 +10,7 @@ from whoosh import highlight
 from whoosh import query as q
 
 from portal.search import query as search_query
+from portal.search.caching import ResultCache
 from portal.search.engine import ArraySearcher
 
 PAGE_SIZE = 10
@@ -59,33 +58,6 @@ class MarkFormatter(highlight.Formatter):
             index = token.endchar
         output.append(str(escape(text[index : fragment.endchar])))
         return "".join(output)
-
-
-class ResultCache:
-    """Recent results, valid until the index changes (keyed by its generation)."""
-
-    def __init__(self, size: int = 512):
-        self.size = size
-        self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        return None
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
 
 
 def _index():
@@ -178,7 +150,9 @@ def _search(arrays, parsed, locale, allowed, page) -> SearchResults:
         arrays, search_query.build(parsed, locale, available, searcher=searcher), allowed, page
     )
     # A mistyped word: search the corrected text too, and show it when it finds better.
-    suggestion = search_query.suggestion(searcher, parsed.text, locale, available)
+    suggestion = search_query.suggestion(
+        searcher, parsed.text, locale, available, cache=_index().corrections
+    )
     if suggestion:
         corrected = _run(
             arrays,

@@ -15,6 +15,8 @@ from portal.search.analysis import words
 
 DICTIONARY_DIR = Path(__file__).resolve().parent / "synonyms"
 EXPANSION_LOCALES = ("it", "en")
+# libyaml's safe loader when PyYAML has it (its wheels do): the first search reads every file.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ def dictionary(directory: Path = DICTIONARY_DIR) -> Dictionary:
     concepts: dict[str, dict[str, list[str]]] = {}
     for path in sorted(directory.glob("*.yaml")):
         lang = path.stem
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
         for concept, terms in data.items():
             concepts.setdefault(concept, {})[lang] = [str(term) for term in terms or []]
     patterns: dict[str, dict[str, list[tuple[tuple[str, ...], str]]]] = {}
