@@ -46,6 +46,9 @@ def defaults(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "SEARCH_INDEX_DIR": str(Path(instance_path) / "search-index"),
+        # How long the back office keeps a rendered inbox page at most (0: never). It is
+        # dropped sooner, at once, when a request of its queues changes.
+        "BACKOFFICE_INBOX_KEEP_SECONDS": 60,
         # Memory for the search's decoded postings, per process (portal.search.engine).
         "SEARCH_ARRAY_CACHE_MB": 256,
         "DEMO_DATA_DIR": str(Path(__file__).resolve().parent / "catalog" / "demo"),

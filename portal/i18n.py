@@ -1,5 +1,6 @@
 """Locale in the URL (/{lang}/...), locale negotiation and language alternates for every page."""
 
+import functools
 import re
 
 from babel import Locale, UnknownLocaleError
@@ -53,25 +54,34 @@ def is_rtl(lang: str) -> bool:
     return lang in RTL_LANGUAGES
 
 
+@functools.lru_cache(maxsize=64)
 def language_name(code: str) -> str:
     """The language's own name for itself ("italiano", "English"), as a switcher shows it."""
     name = Locale.parse(code).get_display_name(code) or code
     return name[:1].upper() + name[1:]
 
 
-def alternates() -> list[dict]:
-    """This page in every supported language: for the switcher and hreflang links."""
-    endpoint = request.endpoint
+def alternates() -> tuple[dict, ...]:
+    """This page in every supported language: for the switcher and hreflang links. Every page
+    shows them; they depend only on the address, so each address's are built once."""
+    return _alternates_of(
+        request.host_url, request.endpoint, request.full_path, supported_locales()
+    )
+
+
+@functools.lru_cache(maxsize=2048)
+def _alternates_of(_host_url, endpoint, _full_path, locales) -> tuple[dict, ...]:
+    """Built from the current request, whose address the arguments describe."""
     args = dict(request.view_args or {})
     takes_lang = endpoint and current_app.url_map.is_endpoint_expecting(endpoint, "lang")
     result = []
-    for code in supported_locales():
+    for code in locales:
         if takes_lang:
             href = url_for(endpoint, **args, **request.args.to_dict(), lang=code, _external=True)
         else:
             href = url_for("catalog.home", lang=code, _external=True)
         result.append({"code": code, "name": language_name(code), "href": href})
-    return result
+    return tuple(result)
 
 
 def canonical_url() -> str | None:

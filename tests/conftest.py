@@ -104,6 +104,10 @@ def _rollback(request):
     with app.app_context():
         connection = db.engine.connect()
         transaction = connection.begin()
+        if connection.dialect.name == "postgresql":
+            # Deferred triggers (the inbox versions) fire at commit, and this transaction never
+            # commits: fire them at each statement instead, as SQLite does.
+            connection.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
         original = db.session
         # A plain Session: Flask-SQLAlchemy's own picks the engine, not the bound connection.
         db.session = scoped_session(

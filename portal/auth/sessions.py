@@ -3,21 +3,24 @@
 import datetime as dt
 
 from flask import current_app, g, session
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from portal.auth import oidc
 from portal.auth.models import LoginAttempt, LoginSession, utcnow
 from portal.auth.services import SESSION_KEY, audit, provider_by_id, runtime
 from portal.extensions import db
 
+# Built once: every request asks it.
+OPEN_SESSION = select(LoginSession).where(
+    LoginSession.key == bindparam("key"), LoginSession.ended_at.is_(None)
+)
+
 
 def _session_record() -> LoginSession | None:
     key = session.get(SESSION_KEY)
     if not key or not isinstance(key, str):
         return None
-    return db.session.scalar(
-        select(LoginSession).where(LoginSession.key == key, LoginSession.ended_at.is_(None))
-    )
+    return db.session.scalar(OPEN_SESSION, {"key": key})
 
 
 def expiry_reason(record: LoginSession, now: dt.datetime) -> str | None:

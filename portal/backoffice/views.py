@@ -2,16 +2,31 @@
 the routing rules. Every view is behind the blueprint's staff guard and checks the request
 against the person's scope; a request outside it does not exist (404)."""
 
+import datetime as dt
 import functools
 import io
 import time
+from dataclasses import dataclass
 
-from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
-from flask_babel import format_date, ngettext
+from babel import dates as babel_dates
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import defaultload
 from wtforms import (
     BooleanField,
     DateField,
@@ -27,7 +42,7 @@ from portal import audit
 from portal.auth.models import User, utcnow
 from portal.backoffice import inbox, permissions
 from portal.backoffice.blueprint import bp
-from portal.catalog.models import Queue, ServiceTranslation
+from portal.catalog.models import Queue, Service, ServiceTranslation
 from portal.extensions import db
 from portal.forms import drafts, uploads
 from portal.forms.builder import sections
@@ -138,7 +153,13 @@ def action_form(action: str, req: Request, formdata=None) -> FlaskForm:
 
 
 def visible_request(reference: str) -> Request:
-    found = db.session.scalar(select(Request).where(Request.reference == reference))
+    # The service's offerings (desks, hours, agencies) are the catalog's business, not a
+    # request's: read them only if asked for.
+    found = db.session.scalar(
+        select(Request)
+        .where(Request.reference == reference)
+        .options(defaultload(Request.service).lazyload(Service.offerings))
+    )
     if found is None or not permissions.can_view(g.scope, found):
         abort(404)
     return found
@@ -178,9 +199,8 @@ def read_filters() -> inbox.Filters:
     state = args.get("stato", "open")
     if state not in ("open", "all", *STATES):
         state = "open"
-    queue = db.session.scalar(select(Queue).filter_by(slug=args.get("coda", "")))
     return inbox.Filters(
-        queue_id=queue.id if queue else None,
+        queue_id=g.scope.queue_id(args.get("coda", "")),
         state=state,
         assigned=args.get("assegnate")
         if args.get("assegnate") in ("mine", "unassigned")
@@ -191,26 +211,44 @@ def read_filters() -> inbox.Filters:
     )
 
 
+def kept_pages() -> inbox.PageCache:
+    """This application's rendered inbox pages."""
+    cache = current_app.extensions.get("inbox_pages")
+    if cache is None:
+        ttl = current_app.config["BACKOFFICE_INBOX_KEEP_SECONDS"]
+        cache = current_app.extensions["inbox_pages"] = inbox.PageCache(ttl=ttl)
+    return cache
+
+
 @bp.get("/")
 def inbox_page():
-    filters = read_filters()
+    """The inbox. A page once rendered is kept for its login session, language, day, address
+    and scope, the versions of its queues included: asked again before any of its requests
+    changes, it is served as it was. A page with a message to show is never kept."""
     today = utcnow().date()
-    try:
-        rows, next_cursor = inbox.page(
-            g.scope.queues, filters, g.user, request.args.get("dopo"), today
-        )
-    except inbox.BadCursor:
-        flash(_("That page of the list no longer exists: here is the first one."), "info")
-        return redirect(url_for("backoffice.inbox_page"))
-    queues = list(
-        db.session.scalars(select(Queue).where(Queue.id.in_(g.scope.queues)).order_by(Queue.slug))
-    )
+    keep = "_flashes" not in session
+    key = (g.login_session.key, g.lang, today, request.query_string, g.scope)
+    page = kept_pages().get(key) if keep else None
+    if page is None:
+        try:
+            page = render_inbox(today)
+        except inbox.BadCursor:
+            flash(_("That page of the list no longer exists: here is the first one."), "info")
+            return redirect(url_for("backoffice.inbox_page"))
+        if keep:
+            kept_pages().put(key, page)
+    return page
+
+
+def render_inbox(today) -> str:
+    filters = read_filters()
+    rows, next_cursor = inbox.page(g.scope.queues, filters, g.user, request.args.get("dopo"), today)
     next_args = {k: v for k, v in request.args.items() if k != "dopo"}
     return render_template(
         "backoffice/inbox.html",
         rows=inbox_rows(rows, today),
         filters=filters,
-        queues=queues,
+        queues=g.scope.queue_slugs,
         states=STATES,
         state_labels=STAFF_STATE_LABELS,
         next_url=url_for("backoffice.inbox_page", **next_args, dopo=next_cursor)
@@ -232,35 +270,64 @@ def sla_words(kind: str, days: int | None) -> str:
     return ngettext("%(num)d day left", "%(num)d days left", days)
 
 
-def inbox_rows(rows, today) -> list[dict]:
+@functools.lru_cache(maxsize=64)
+def state_labels(locale: str) -> dict[str, str]:
+    """The staff's names of the states in ``locale`` (call it within that locale)."""
+    return {state: str(label) for state, label in STAFF_STATE_LABELS.items()}
+
+
+@functools.lru_cache(maxsize=16384)
+def short_date(locale: str, day: dt.date) -> str:
+    """A date as the inbox writes it; Babel's formatting is slow and days repeat."""
+    return babel_dates.format_date(day, "short", locale=locale)
+
+
+@dataclass(frozen=True, slots=True)
+class InboxRow:
+    """One line of the inbox, every text already written: the template only places them."""
+
+    reference: str
+    url: str
+    service: str
+    beneficiary: str
+    comune: str
+    queue: str
+    state: str
+    received: str
+    sla_class: str
+    sla: str
+    assignee: str
+
+
+def inbox_rows(rows, today) -> list[InboxRow]:
     """The page's rows with every text already written: the template only places them. Words
     and dates that repeat are formatted once (a page of 50 rows stays a few milliseconds)."""
     titles = service_titles(g.lang)
-    states = {state: str(label) for state, label in STAFF_STATE_LABELS.items()}
+    locale = str(get_locale())
+    states = state_labels(locale)
     nobody = _("nobody")
     # The URL of one request, built once and filled in for each row.
     link = url_for("backoffice.request_page", reference="REFERENCE")
     words = functools.lru_cache(maxsize=None)(sla_words)
-    dates = functools.lru_cache(maxsize=None)(lambda day: format_date(day, "short"))
     items = []
     for row in rows:
         css, kind, days = inbox.sla(row, today)
         items.append(
-            {
-                "reference": row.reference,
-                "url": link.replace("REFERENCE", row.reference),
-                "service": titles.get(row.service_id, ""),
-                "beneficiary": f"{row.beneficiary_given_name} {row.beneficiary_family_name}",
-                "comune": row.comune,
-                "queue": row.queue,
-                "state": states[row.state],
-                "received": dates(row.submitted_at.date()),
-                "sla_class": css,
-                "sla": words(kind, days),
-                "assignee": f"{row.assignee_given} {row.assignee_family}"
+            InboxRow(
+                reference=row.reference,
+                url=link.replace("REFERENCE", row.reference),
+                service=titles.get(row.service_id, ""),
+                beneficiary=f"{row.beneficiary_given_name} {row.beneficiary_family_name}",
+                comune=row.comune,
+                queue=row.queue,
+                state=states[row.state],
+                received=short_date(locale, row.submitted_at.date()),
+                sla_class=css,
+                sla=words(kind, days),
+                assignee=f"{row.assignee_given} {row.assignee_family}"
                 if row.assignee_given
                 else nobody,
-            }
+            )
         )
     return items
 
@@ -296,10 +363,13 @@ def render_request(req: Request, status: int = 200, forms: dict | None = None):
 @bp.get("/richieste/<reference>")
 def request_page(reference):
     req = visible_request(reference)
-    # Every staff read of a request is recorded: who, when, what.
+    page = render_request(req)
+    # Every staff read of a request is recorded: who, when, what. After rendering, so that the
+    # commit does not expire what the page reads; before answering, so that no page is shown
+    # whose reading was not recorded.
     audit.record("request.read", "request", req.reference, actor_id=g.user.id)
     db.session.commit()
-    return render_request(req)
+    return page
 
 
 @bp.post("/richieste/<reference>/azioni/<action>")

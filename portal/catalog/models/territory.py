@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Time, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -105,6 +105,9 @@ class Queue(db.Model):
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     desk_id: Mapped[int] = mapped_column(ForeignKey("desk.id"))
     area_id: Mapped[int] = mapped_column(ForeignKey("area.id"))
+    # Bumped by the database (migration 0007) whenever one of the queue's requests changes:
+    # the back office's cached inbox listings are valid while the versions they saw hold.
+    inbox_version: Mapped[int] = mapped_column(BigInteger, server_default="0", default=0)
 
     desk: Mapped[Desk] = relationship(back_populates="queues")
     area: Mapped["Area"] = relationship()  # noqa: F821  (resolved by name in the registry)
