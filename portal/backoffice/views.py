@@ -5,6 +5,7 @@ against the person's scope; a request outside it does not exist (404)."""
 import datetime as dt
 import functools
 import io
+import re
 import time
 from dataclasses import dataclass
 
@@ -332,6 +333,38 @@ def inbox_rows(rows, today) -> list[InboxRow]:
     return items
 
 
+RULE_TRACE = re.compile(
+    r"^rule #(?P<number>\d+) priority (?P<priority>-?\d+): .*?(?: \((?P<label>.*)\))?$"
+)
+
+
+def routing_explanation(req: Request) -> str:
+    """Why the request is in its queue, in the reader's language. The request stores the
+    decision as a technical trace (what `flask routing explain` prints); staff read it here."""
+    rerouted = next((e for e in reversed(req.events) if e.kind == "reroute"), None)
+    if rerouted is not None:
+        name = rerouted.actor.full_name if rerouted.actor else _("a colleague")
+        return _("Re-routed by %(name)s: %(reason)s", name=name, reason=rerouted.note or "")
+    trace = req.routing_rule or ""
+    if trace.startswith("default:"):
+        return _(
+            "Default route: the PUA desk serving %(comune)s, area “%(area)s”",
+            comune=req.comune.name,
+            area=req.service.area.name_in(g.lang),
+        )
+    if trace.startswith("fallback:"):
+        return _("The PUA desk has no queue for this area: its general queue")
+    rule = RULE_TRACE.match(trace)
+    if rule:
+        text = _(
+            "Routing rule no. %(number)s (priority %(priority)s)",
+            number=rule["number"],
+            priority=rule["priority"],
+        )
+        return f"{text}: {rule['label']}" if rule["label"] else text
+    return trace
+
+
 def render_request(req: Request, status: int = 200, forms: dict | None = None):
     forms = forms or {}
     actions = [
@@ -355,6 +388,7 @@ def render_request(req: Request, status: int = 200, forms: dict | None = None):
         events=req.events,
         event_labels=BACKOFFICE_EVENTS,
         state_labels=STAFF_STATE_LABELS,
+        routing=routing_explanation(req),
         sla_class=css,
         sla_text=sla_words(kind, days) if kind != "done" else None,
     ), status

@@ -145,7 +145,7 @@ def test_a_reroute_moves_the_request_out_of_the_operators_sight(app, federation)
     assert marco.get(f"/backoffice/richieste/{req.reference}").status_code == 404
     chiara = staff_client(app, federation, "chiara")
     page = main_text(chiara.get(f"/backoffice/richieste/{req.reference}"))
-    assert "Situazione abitativa" in page
+    assert "Reinstradata da Marco Cervi: Situazione abitativa" in page  # in the staff's language
     db.session.refresh(req)
     assert req.state == "rerouted" and req.assigned_to_id is None
 

@@ -2,6 +2,7 @@
 step the way a person would (a valid answer to every question it shows)."""
 
 import datetime as dt
+import re
 
 from axe_playwright_python.sync_playwright import Axe
 
@@ -101,3 +102,17 @@ def fill_step(page) -> None:
     form.locator("button[type=submit]").click()
     errors = page.locator("#error-summary")
     assert not errors.count(), errors.inner_text()
+
+
+def file_request(page, base: str, service: str, lang: str = "it") -> str:
+    """File a request for ``service`` as the logged-in citizen, every step answered; return
+    its reference."""
+    page.goto(f"{base}/{lang}/servizi/{service}/richiesta")
+    page.locator("main form button[type=submit]").click()
+    while not page.url.endswith("/riepilogo"):
+        fill_step(page)
+    choose(page, page.locator("input[name=consent]"))
+    page.locator("main form button[type=submit]").last.click()
+    found = re.search(r"/richieste/([^/]+)/inviata$", page.url)
+    assert found, page.url
+    return found.group(1)

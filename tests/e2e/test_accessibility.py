@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.e2e.browsing import check_page, choose, fill_step
+from tests.e2e.browsing import check_page, choose, file_request, fill_step
 from tests.e2e.conftest import ADMIN, CITIZEN, VIEWPORTS, log_in
 
 LOCALES = ("it", "en", "ar")
@@ -107,13 +107,7 @@ def submitted_reference(browser, live_portal):
     context = browser.new_context()
     page = context.new_page()
     log_in(page, live_portal, CITIZEN)
-    page.goto(f"{live_portal}/it/servizi/{SERVICE}/richiesta")
-    page.locator("main form button[type=submit]").click()
-    while not page.url.endswith("/riepilogo"):
-        fill_step(page)
-    choose(page, page.locator("input[name=consent]"))
-    page.locator("main form button[type=submit]").last.click()
-    reference = re.search(r"/richieste/([^/]+)/inviata$", page.url).group(1)
+    reference = file_request(page, live_portal, SERVICE)
     context.close()
     return reference
 
