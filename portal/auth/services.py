@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 from flask import current_app, request, session
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from portal import audit as audit_trail
 from portal.auth import federation, oidc
@@ -339,14 +340,30 @@ def claims_person(profile: str, userinfo: dict) -> dict:
     }
 
 
+def person_record(fiscal_number: str) -> User:
+    """The person with this fiscal number, added if new. Two first logins of one person at the
+    same moment make one row: the second insert fails on the unique fiscal number, its savepoint
+    is undone and the row the first one committed is read instead."""
+    found = select(User).where(User.fiscal_number == fiscal_number)
+    user = db.session.scalar(found)
+    if user is not None:
+        return user
+    try:
+        with db.session.begin_nested():
+            user = User(fiscal_number=fiscal_number)
+            db.session.add(user)
+    except IntegrityError:
+        user = db.session.scalar(found)
+        if user is None:  # the failure was something else
+            raise
+    return user
+
+
 def remember_person(provider: oidc.Provider, subject: str, userinfo: dict) -> User:
     person = claims_person(provider.profile, userinfo)
     if not is_valid_fiscal_code(person["fiscal_number"]):
         raise oidc.LoginError("no_valid_fiscal_number")
-    user = db.session.scalar(select(User).where(User.fiscal_number == person["fiscal_number"]))
-    if user is None:
-        user = User(fiscal_number=person["fiscal_number"])
-        db.session.add(user)
+    user = person_record(person["fiscal_number"])
     user.given_name = person["given_name"]
     user.family_name = person["family_name"]
     user.email = person["email"]

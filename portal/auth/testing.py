@@ -9,7 +9,6 @@ import json
 from flask import Blueprint, abort, current_app, redirect, request
 
 from portal.auth import services
-from portal.auth.models import User
 from portal.config import PROJECT_ROOT
 from portal.extensions import db
 
@@ -31,10 +30,7 @@ def test_login():
     person = test_identities().get(request.form.get("fiscal_number", ""))
     if person is None:
         abort(400)
-    user = db.session.scalar(db.select(User).filter_by(fiscal_number=person["fiscal_number"]))
-    if user is None:
-        user = User(fiscal_number=person["fiscal_number"])
-        db.session.add(user)
+    user = services.person_record(person["fiscal_number"])
     user.given_name = person["given_name"]
     user.family_name = person["family_name"]
     user.email = person["email"]
