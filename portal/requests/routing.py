@@ -6,13 +6,15 @@ condition matches decides. Without one, the default of CATALOG-CONTRACT.md: the 
 decision and the rule that made it are stored on the request."""
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.catalog.models import Comune, Queue, Service
 from portal.extensions import db
-from portal.requests.models import RoutingRule
+from portal.requests.models import Request, RoutingRule
 
 AGE_GROUPS = ("minor", "adult", "elderly")
 
@@ -133,3 +135,36 @@ def preview(candidate_rules: list[RoutingRule]) -> list[tuple[str, str, str, str
             if before != after:
                 moves.append((service.slug, comune.slug, before, after))
     return moves
+
+
+# The trace describe() writes for a rule, read back to explain it in words.
+RULE_TRACE = re.compile(
+    r"^rule #(?P<number>\d+) priority (?P<priority>-?\d+): .*?(?: \((?P<label>.*)\))?$"
+)
+
+
+def in_words(request: Request, lang: str) -> str:
+    """Why the request is in its queue, in the reader's language. The request keeps the
+    decision as the technical trace `flask routing explain` prints; staff read this instead."""
+    rerouted = next((e for e in reversed(request.events) if e.kind == "reroute"), None)
+    if rerouted is not None:
+        name = rerouted.actor.full_name if rerouted.actor else _("a colleague")
+        return _("Re-routed by %(name)s: %(reason)s", name=name, reason=rerouted.note or "")
+    trace = request.routing_rule or ""
+    if trace.startswith("default:"):
+        return _(
+            "Default route: the PUA desk serving %(comune)s, area “%(area)s”",
+            comune=request.comune.name,
+            area=request.service.area.name_in(lang),
+        )
+    if trace.startswith("fallback:"):
+        return _("The PUA desk has no queue for this area: its general queue")
+    rule = RULE_TRACE.match(trace)
+    if rule:
+        text = _(
+            "Routing rule no. %(number)s (priority %(priority)s)",
+            number=rule["number"],
+            priority=rule["priority"],
+        )
+        return f"{text}: {rule['label']}" if rule["label"] else text
+    return trace
