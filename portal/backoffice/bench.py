@@ -31,7 +31,8 @@ from portal.backoffice.bench_fill import (
     fill,
     require_scratch_postgresql,
 )
-from portal.backoffice.inbox import PAGE_SIZE, PageCache, encode_cursor
+from portal.backoffice.inbox import PAGE_SIZE, encode_cursor
+from portal.caching import LruCache
 from portal.extensions import db
 from portal.requests.models import OPEN_STATES, Request
 
@@ -228,7 +229,7 @@ ROUNDS = 5
 def keep_pages(app, keep: bool) -> None:
     """Keep rendered inbox pages as the portal does, or render them at every request."""
     ttl = app.config["BACKOFFICE_INBOX_KEEP_SECONDS"] if keep else 0
-    app.extensions["inbox_pages"] = PageCache(ttl=ttl)
+    app.extensions["inbox_pages"] = LruCache(ttl=ttl)
 
 
 # -- the run ----------------------------------------------------------------------------------

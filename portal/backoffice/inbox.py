@@ -6,9 +6,6 @@ deadline; "newest first" walks (queue, submitted_at, id)."""
 
 import datetime as dt
 import re
-import threading
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select, tuple_
@@ -134,42 +131,3 @@ def sla(row, today: dt.date) -> tuple[str, str, int | None]:
     if left <= 10:
         return "sla-soon", "soon", left
     return "sla-ok", "ok", left
-
-
-class PageCache:
-    """Rendered inbox pages, the most recently used kept, each valid while the versions of the
-    queues it shows are unchanged (they are part of the key) and for at most ``ttl`` seconds:
-    names of staff, comuni and services may change without a request changing."""
-
-    def __init__(self, size: int = 512, ttl: float = 60.0):
-        self.size = size
-        self.ttl = ttl
-        self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        if self.ttl <= 0:
-            return None
-        with self._lock:
-            item = self._items.get(key)
-            if item is None:
-                return None
-            expires, value = item
-            if expires < time.monotonic():
-                del self._items[key]
-                return None
-            self._items.move_to_end(key)
-            return value
-
-    def put(self, key, value) -> None:
-        if self.ttl <= 0:
-            return
-        with self._lock:
-            self._items[key] = (time.monotonic() + self.ttl, value)
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()

@@ -43,6 +43,7 @@ from portal.backoffice.wording import (
     inbox_rows,
     sla_words,
 )
+from portal.caching import LruCache
 from portal.catalog.models import Queue, Service
 from portal.extensions import db
 from portal.forms import drafts, uploads
@@ -150,12 +151,14 @@ def read_filters() -> inbox.Filters:
     )
 
 
-def kept_pages() -> inbox.PageCache:
-    """This application's rendered inbox pages."""
+def kept_pages() -> LruCache:
+    """This application's rendered inbox pages. Each is valid while the versions of its queues
+    are unchanged (they are part of the key), and for at most BACKOFFICE_INBOX_KEEP_SECONDS:
+    names of staff, comuni and services may change without a request changing."""
     cache = current_app.extensions.get("inbox_pages")
     if cache is None:
         ttl = current_app.config["BACKOFFICE_INBOX_KEEP_SECONDS"]
-        cache = current_app.extensions["inbox_pages"] = inbox.PageCache(ttl=ttl)
+        cache = current_app.extensions["inbox_pages"] = LruCache(ttl=ttl)
     return cache
 
 

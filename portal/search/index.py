@@ -18,8 +18,8 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.scoring import TF_IDF
 from whoosh.writing import AsyncWriter
 
+from portal.caching import LruCache
 from portal.search.analysis import analyzer
-from portal.search.caching import ResultCache
 from portal.search.engine import ArrayCache
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ class SearchIndex:
         # Postings decoded for scoring, by segment: segments never change, so entries stay
         # valid until evicted; a rebuild starts afresh.
         self.arrays = ArrayCache(array_cache_bytes)
-        self.corrections = ResultCache(size=4096)
+        self.corrections = LruCache(size=4096)  # keyed by the index generation
         self._ix = None
         self._local = threading.local()
 

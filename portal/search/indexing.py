@@ -11,9 +11,9 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from portal.caching import LruCache
 from portal.catalog.models import Comune, Service, ServiceOffering, ServiceTranslation
 from portal.extensions import db
-from portal.search.caching import ResultCache
 from portal.search.index import SearchIndex, service_document
 
 log = logging.getLogger(__name__)
@@ -151,6 +151,7 @@ def init_app(app) -> None:
         app.config["SUPPORTED_LOCALES"],
         array_cache_bytes=app.config["SEARCH_ARRAY_CACHE_MB"] * 2**20,
     )
-    app.extensions["search_cache"] = ResultCache()
+    # Recent results; the index generation is part of their key.
+    app.extensions["search_cache"] = LruCache()
     listen()
     app.extensions["search_startup"] = ensure_usable(app)

@@ -156,7 +156,7 @@ def suggestion(searcher, text: str, locale: str, available, cache=None) -> str |
 
     A word is known when some document has it in the reader's locale, Italian or English,
     or when the synonym dictionary has it; only unknown words are corrected, from the
-    reader's locale's vocabulary. ``cache`` (a ResultCache) keeps the corrections worked out
+    reader's locale's vocabulary. ``cache`` (an LruCache) keeps the corrections worked out
     for this index generation: Whoosh's corrector takes milliseconds per word on a large index."""
     fieldnames = [f"words_{lang}" for lang, _weight in search_locales(locale, available)]
     generation = searcher.reader().generation()

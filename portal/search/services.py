@@ -9,8 +9,8 @@ from markupsafe import Markup, escape
 from whoosh import highlight
 from whoosh import query as q
 
+from portal.caching import LruCache
 from portal.search import query as search_query
-from portal.search.caching import ResultCache
 from portal.search.engine import ArraySearcher
 
 PAGE_SIZE = 10
@@ -64,7 +64,7 @@ def _index():
     return current_app.extensions["search_index"]
 
 
-def _cache() -> ResultCache:
+def _cache() -> LruCache:
     return current_app.extensions["search_cache"]
 
 
