@@ -58,6 +58,15 @@ def choose(page, option) -> None:
     assert option.is_checked()
 
 
+def follow(page, control) -> None:
+    """Click a link or a form's button and wait until the page it leads to has loaded.
+
+    Playwright's click returns once the next page starts to arrive; reading the page then can
+    see the old one, or half of the new one."""
+    with page.expect_navigation():
+        control.click()
+
+
 def fill_step(page) -> None:
     """Answer every question of the request step on screen, then save it."""
     form = page.locator("main form[enctype='multipart/form-data']")
@@ -99,7 +108,7 @@ def fill_step(page) -> None:
         field.set_input_files(
             {"name": "documento.pdf", "mimeType": "application/pdf", "buffer": PDF}
         )
-    form.locator("button[type=submit]").click()
+    follow(page, form.locator("button[type=submit]"))
     errors = page.locator("#error-summary")
     assert not errors.count(), errors.inner_text()
 
@@ -108,11 +117,11 @@ def file_request(page, base: str, service: str, lang: str = "it") -> str:
     """File a request for ``service`` as the logged-in citizen, every step answered; return
     its reference."""
     page.goto(f"{base}/{lang}/servizi/{service}/richiesta")
-    page.locator("main form button[type=submit]").click()
+    follow(page, page.locator("main form button[type=submit]"))
     while not page.url.endswith("/riepilogo"):
         fill_step(page)
     choose(page, page.locator("input[name=consent]"))
-    page.locator("main form button[type=submit]").last.click()
+    follow(page, page.locator("main form button[type=submit]").last)
     found = re.search(r"/richieste/([^/]+)/inviata$", page.url)
     assert found, page.url
     return found.group(1)

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.e2e.browsing import check_page, choose, file_request, fill_step
+from tests.e2e.browsing import check_page, choose, file_request, fill_step, follow
 from tests.e2e.conftest import ADMIN, CITIZEN, VIEWPORTS, log_in
 
 LOCALES = ("it", "en", "ar")
@@ -79,7 +79,7 @@ def test_request_from_first_step_to_receipt(browse, live_portal, artifacts, view
     log_in(page, live_portal, CITIZEN, lang)
     page.goto(f"{live_portal}/{lang}/servizi/{SERVICE}/richiesta")
     check_page(page, artifacts, f"{lang}-{viewport}-request-start")
-    page.locator("main form button[type=submit]").click()
+    follow(page, page.locator("main form button[type=submit]"))
     for number in range(1, 12):
         if page.url.endswith("/riepilogo"):
             break
@@ -89,7 +89,7 @@ def test_request_from_first_step_to_receipt(browse, live_portal, artifacts, view
         pytest.fail("the request never reached its summary")
     check_page(page, artifacts, f"{lang}-{viewport}-request-summary")
     choose(page, page.locator("input[name=consent]"))
-    page.locator("main form button[type=submit]").last.click()
+    follow(page, page.locator("main form button[type=submit]").last)
     assert re.search(r"/richieste/[^/]+/inviata$", page.url), page.url
     check_page(page, artifacts, f"{lang}-{viewport}-request-receipt")
     request_url = page.url.removesuffix("/inviata")

@@ -3,7 +3,7 @@ whose language is changed half-way, keeping every answer."""
 
 import re
 
-from tests.e2e.browsing import choose, fill_step, text_value
+from tests.e2e.browsing import choose, fill_step, follow, text_value
 from tests.e2e.conftest import CITIZEN, log_in
 
 ACTIVE = """() => {
@@ -113,7 +113,7 @@ def test_changing_language_half_way_keeps_the_answers(browser, live_portal):
     page = context.new_page()
     log_in(page, live_portal, CITIZEN)
     page.goto(f"{live_portal}/it/servizi/assistenza-domiciliare-sad/richiesta")
-    page.locator("main form button[type=submit]").click()
+    follow(page, page.locator("main form button[type=submit]"))
     first_step = page.url
     fill_step(page)
     second_step = page.url
@@ -126,22 +126,22 @@ def test_changing_language_half_way_keeps_the_answers(browser, live_portal):
     page.goto(second_step)
 
     page.locator(".language-menu summary").click()
-    page.locator(".language-switcher a[hreflang='ar']").click()
+    follow(page, page.locator(".language-switcher a[hreflang='ar']"))
     assert page.url == second_step.replace("/it/", "/ar/")
     assert page.locator("html").get_attribute("dir") == "rtl"
-    page.locator("a.back-link").click()
+    follow(page, page.locator("a.back-link"))
     assert page.url == first_step.replace("/it/", "/ar/")
     now_checked = page.locator("main form input:checked").evaluate_all(
         "els => els.map(e => e.name + '=' + e.value)"
     )
     assert now_checked == checked
     page.locator(".language-menu summary").click()
-    page.locator(".language-switcher a[hreflang='en']").click()
+    follow(page, page.locator(".language-switcher a[hreflang='en']"))
     while not page.url.endswith("/riepilogo"):
         fill_step(page)
     assert "/en/" in page.url
     assert page.locator("html").get_attribute("lang") == "en"
     choose(page, page.locator("input[name=consent]"))
-    page.locator("main form button[type=submit]").last.click()
+    follow(page, page.locator("main form button[type=submit]").last)
     assert re.search(r"/en/area-personale/richieste/[^/]+/inviata$", page.url), page.url
     context.close()

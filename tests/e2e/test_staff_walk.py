@@ -6,7 +6,7 @@ change, so a kept inbox page that missed one would fail here."""
 
 import pytest
 
-from tests.e2e.browsing import check_page, file_request
+from tests.e2e.browsing import check_page, file_request, follow
 from tests.e2e.conftest import CITIZEN, log_in
 
 MARCO = "CRVMRC71S12D959K"  # operator of Viadana: generale, anziani, disabilità
@@ -48,7 +48,7 @@ def act(page, action, **fields):
             page.locator(f"label[for='{field.get_attribute('id')}']").click()
         else:
             field.fill(value)
-    form.locator("button[type=submit]").click()
+    follow(page, form.locator("button[type=submit]"))
 
 
 def state_of(page):
@@ -83,7 +83,7 @@ def test_a_request_from_submission_to_project(person, live_portal, artifacts):
     assert "verbale di invalidità civile" in citizen.locator("main").inner_text()
     check_page(citizen, artifacts, "walk-4-citizen-asked")
     citizen.locator("textarea[name=body]").fill("Allego il verbale, arriva per posta la copia.")
-    citizen.locator("form[action$='/messaggi'] button[type=submit]").click()
+    follow(citizen, citizen.locator("form[action$='/messaggi'] button[type=submit]"))
     assert "termine sospeso" not in inbox_row(marco, live_portal, reference).inner_text()
 
     marco.goto(request_url)
