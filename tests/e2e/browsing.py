@@ -17,11 +17,16 @@ _axe = Axe()
 
 
 def check_page(page, artifacts, name: str) -> None:
-    """Zero axe violations; one h1; a screenshot of the whole page kept as an artifact."""
+    """Zero axe violations; one h1; nothing wider than the window (WCAG 1.4.10: no sideways
+    scrolling on a phone); a screenshot of the whole page kept as an artifact."""
     page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
     results = _axe.run(page, options=AXE_OPTIONS)
     assert results.violations_count == 0, f"{name}: {page.url}\n{results.generate_report()}"
     assert page.locator("h1").count() == 1, f"{name}: {page.locator('h1').count()} h1"
+    wide, window = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert wide <= window, f"{name}: the page is {wide} px wide in a {window} px window"
 
 
 def text_value(name: str, kind: str) -> str:

@@ -30,6 +30,19 @@ PUBLIC_PAGES = {
     "not-found": "/{lang}/servizi/servizio-che-non-esiste",
 }
 
+# WCAG's contrast ratio between an element's text colour and its list's background colour.
+CONTRAST = """e => {
+  const rgb = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = c => {
+    const [r, g, b] = rgb(c).map(v => v / 255)
+      .map(v => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const fore = lum(getComputedStyle(e).color);
+  const back = lum(getComputedStyle(e.closest('ul')).backgroundColor);
+  return (Math.max(fore, back) + 0.05) / (Math.min(fore, back) + 0.05);
+}"""
+
 
 @pytest.fixture(params=list(VIEWPORTS))
 def viewport(request):
@@ -60,6 +73,24 @@ def test_public_page(browse, live_portal, artifacts, viewport, lang, name):
     assert html.get_attribute("lang") == lang
     assert html.get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
     check_page(page, artifacts, f"{lang}-{viewport}-{name}")
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+def test_the_language_menu_opens_readable_and_inside_the_window(
+    browse, live_portal, artifacts, viewport, lang
+):
+    page = browse()
+    page.goto(f"{live_portal}/{lang}/servizi/")
+    page.locator(".language-menu summary").click()
+    links = page.locator(".language-switcher a")
+    assert links.count() == 12  # the 13 languages but the one in use
+    window = page.viewport_size["width"]
+    for link in links.all():
+        box = link.bounding_box()
+        assert box and 0 <= box["x"] and box["x"] + box["width"] <= window, link.inner_text()
+        # axe leaves the contrast of an overlapping list undecided: measured here.
+        assert link.evaluate(CONTRAST) >= 4.5, link.inner_text()
+    check_page(page, artifacts, f"{lang}-{viewport}-language-menu")
 
 
 def test_an_unsupported_language_shows_italian_with_a_notice(
