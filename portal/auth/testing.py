@@ -8,7 +8,7 @@ import json
 
 from flask import Blueprint, abort, current_app, redirect, request
 
-from portal.auth import services
+from portal.auth import people, services
 from portal.config import PROJECT_ROOT
 from portal.extensions import db
 
@@ -30,7 +30,7 @@ def test_login():
     person = test_identities().get(request.form.get("fiscal_number", ""))
     if person is None:
         abort(400)
-    user = services.person_record(person["fiscal_number"])
+    user = people.person_record(person["fiscal_number"])
     user.given_name = person["given_name"]
     user.family_name = person["family_name"]
     user.email = person["email"]

@@ -2,7 +2,7 @@
 
 from sqlalchemy import func, select
 
-from portal.auth import services
+from portal.auth import people
 from portal.auth.models import User
 from portal.extensions import db
 
@@ -22,7 +22,7 @@ def test_a_person_added_meanwhile_is_found_not_added_twice(app, monkeypatch):
         return None if len(lookups) == 1 else real_scalar(statement, *args, **kwargs)
 
     monkeypatch.setattr(db.session, "scalar", missed_the_first_time)
-    user = services.person_record(FISCAL_NUMBER)
+    user = people.person_record(FISCAL_NUMBER)
     monkeypatch.undo()
     assert user.id == other.id
     user.given_name = "Laura Maria"  # the login goes on in the same transaction
@@ -34,6 +34,6 @@ def test_a_person_added_meanwhile_is_found_not_added_twice(app, monkeypatch):
 
 
 def test_a_new_person_is_added_once(app):
-    user = services.person_record(FISCAL_NUMBER)
+    user = people.person_record(FISCAL_NUMBER)
     db.session.commit()
-    assert services.person_record(FISCAL_NUMBER).id == user.id
+    assert people.person_record(FISCAL_NUMBER).id == user.id
