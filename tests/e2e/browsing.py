@@ -15,6 +15,38 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 _axe = Axe()
 
+SERVICE = "assistenza-domiciliare-sad"
+
+PUBLIC_PAGES = {
+    "home": "/{lang}/",
+    "services": "/{lang}/servizi/",
+    "service": f"/{{lang}}/servizi/{SERVICE}?comune=viadana",
+    "topics": "/{lang}/categorie/",
+    "topic": "/{lang}/categorie/anziani",
+    "life-events": "/{lang}/eventi-della-vita/",
+    "life-event": "/{lang}/eventi-della-vita/invecchiare-a-casa",
+    "comuni": "/{lang}/comuni/",
+    "comune": "/{lang}/comuni/viadana",
+    "desk": "/{lang}/pua/viadana",
+    "search": "/{lang}/cerca?q=assistenza+domiciliare+anziani",
+    "search-nothing": "/{lang}/cerca?q=zqxwvy&comune=viadana",
+    "login": "/{lang}/accedi",
+    "accessibility": "/{lang}/accessibilita",
+    "privacy": "/{lang}/privacy",
+    "not-found": "/{lang}/servizi/servizio-che-non-esiste",
+}
+
+
+def staff_pages(lang: str, reference: str) -> dict[str, str]:
+    """The back office and editorial pages, with ``reference`` as the request shown."""
+    return {
+        "backoffice-inbox": "/backoffice/",
+        "backoffice-request": f"/backoffice/richieste/{reference}",
+        "backoffice-dashboard": "/backoffice/cruscotto",
+        "backoffice-routing": "/backoffice/instradamento",
+        "translation-status": f"/{lang}/redazione/traduzioni",
+    }
+
 
 def check_page(page, artifacts, name: str) -> None:
     """Zero axe violations; one h1; nothing wider than the window (WCAG 1.4.10: no sideways

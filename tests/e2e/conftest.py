@@ -16,6 +16,7 @@ from portal import create_app
 from portal.extensions import db
 from tests.auth.fakes import CIE_OP, OP_TRUST_MARK, TA, FakeFederation, public, wire
 from tests.conftest import _postgres_url, load_demo
+from tests.e2e.browsing import SERVICE, file_request
 
 CHROMIUM_PATHS = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
 # Closed-network flags: these machines cannot reach Google's update and sync services.
@@ -132,3 +133,14 @@ def log_in(page, base: str, fiscal_number: str, lang: str = "it") -> None:
         form={"fiscal_number": fiscal_number, "csrf_token": token, "next": f"/{lang}/"},
     )
     assert response.ok, response.status
+
+
+@pytest.fixture(scope="session")
+def submitted_reference(browser, live_portal):
+    """A request filed by a citizen of Viadana, for the staff pages to show."""
+    context = browser.new_context()
+    page = context.new_page()
+    log_in(page, live_portal, CITIZEN)
+    reference = file_request(page, live_portal, SERVICE)
+    context.close()
+    return reference

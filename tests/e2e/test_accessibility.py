@@ -5,30 +5,19 @@ import re
 
 import pytest
 
-from tests.e2e.browsing import check_page, choose, file_request, fill_step, follow
+from tests.e2e.browsing import (
+    PUBLIC_PAGES,
+    SERVICE,
+    check_page,
+    choose,
+    fill_step,
+    follow,
+    staff_pages,
+)
 from tests.e2e.conftest import ADMIN, CITIZEN, VIEWPORTS, log_in
 
 LOCALES = ("it", "en", "ar")
-SERVICE = "assistenza-domiciliare-sad"
 
-PUBLIC_PAGES = {
-    "home": "/{lang}/",
-    "services": "/{lang}/servizi/",
-    "service": f"/{{lang}}/servizi/{SERVICE}?comune=viadana",
-    "topics": "/{lang}/categorie/",
-    "topic": "/{lang}/categorie/anziani",
-    "life-events": "/{lang}/eventi-della-vita/",
-    "life-event": "/{lang}/eventi-della-vita/invecchiare-a-casa",
-    "comuni": "/{lang}/comuni/",
-    "comune": "/{lang}/comuni/viadana",
-    "desk": "/{lang}/pua/viadana",
-    "search": "/{lang}/cerca?q=assistenza+domiciliare+anziani",
-    "search-nothing": "/{lang}/cerca?q=zqxwvy&comune=viadana",
-    "login": "/{lang}/accedi",
-    "accessibility": "/{lang}/accessibilita",
-    "privacy": "/{lang}/privacy",
-    "not-found": "/{lang}/servizi/servizio-che-non-esiste",
-}
 
 # WCAG's contrast ratio between an element's text colour and its list's background colour.
 CONTRAST = """e => {
@@ -132,29 +121,11 @@ def test_request_from_first_step_to_receipt(browse, live_portal, artifacts, view
     check_page(page, artifacts, f"{lang}-{viewport}-profile")
 
 
-@pytest.fixture(scope="session")
-def submitted_reference(browser, live_portal):
-    """A request filed by a citizen of Viadana, for the staff pages to show."""
-    context = browser.new_context()
-    page = context.new_page()
-    log_in(page, live_portal, CITIZEN)
-    reference = file_request(page, live_portal, SERVICE)
-    context.close()
-    return reference
-
-
 @pytest.mark.parametrize("lang", LOCALES)
 def test_staff_pages(browse, live_portal, artifacts, viewport, lang, submitted_reference):
     page = browse()
     log_in(page, live_portal, ADMIN, lang)  # the back office speaks the session's language
-    pages = {
-        "backoffice-inbox": "/backoffice/",
-        "backoffice-request": f"/backoffice/richieste/{submitted_reference}",
-        "backoffice-dashboard": "/backoffice/cruscotto",
-        "backoffice-routing": "/backoffice/instradamento",
-        "translation-status": f"/{lang}/redazione/traduzioni",
-    }
-    for name, path in pages.items():
+    for name, path in staff_pages(lang, submitted_reference).items():
         page.goto(live_portal + path)
         assert page.locator("html").get_attribute("lang") == lang
         check_page(page, artifacts, f"{lang}-{viewport}-{name}")
