@@ -56,6 +56,10 @@ def options(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+# First in a list whose answer matters (a colleague, a new queue): nothing is chosen for staff.
+CHOOSE = SelectChoice("", _l("Choose…"))
+
+
 class ActionForm(FlaskForm):
     version = HiddenField(validators=[InputRequired()])
 
@@ -73,7 +77,10 @@ def action_form(action: str, req: Request, formdata=None) -> FlaskForm:
     if action == "assign":
         fields["assignee"] = SelectField(
             _l("Colleague"),
-            choices=options((str(u.id), u.full_name) for u in permissions.colleagues(req)),
+            choices=[
+                CHOOSE,
+                *options((str(u.id), u.full_name) for u in permissions.colleagues(req)),
+            ],
             validators=[InputRequired(message=_l("Choose a colleague."))],
         )
     if action == "assess":
@@ -100,11 +107,14 @@ def action_form(action: str, req: Request, formdata=None) -> FlaskForm:
     if action == "reroute":
         fields["queue"] = SelectField(
             _l("New queue"),
-            choices=options(
-                (q.slug, q.slug)
-                for q in db.session.scalars(select(Queue).order_by(Queue.slug))
-                if q.id != req.queue_id
-            ),
+            choices=[
+                CHOOSE,
+                *options(
+                    (q.slug, q.slug)
+                    for q in db.session.scalars(select(Queue).order_by(Queue.slug))
+                    if q.id != req.queue_id
+                ),
+            ],
             validators=[InputRequired(message=_l("Choose a queue."))],
             validate_choice=False,
         )
@@ -210,6 +220,11 @@ def render_request(req: Request, status: int = 200, forms: dict | None = None):
         if permissions.can_act(g.scope, req, a)
         and not (a == "claim" and req.assigned_to_id == g.user.id)
     ]
+    action_forms = {a: forms.get(a) or action_form(a, req) for a in actions}
+    if "assign" in action_forms and len(action_forms["assign"].assignee.choices) == 1:
+        # Staff become people of the portal at their first login: nobody to assign to yet.
+        actions.remove("assign")
+        del action_forms["assign"]
     steps = drafts.schema_of_form(req.service_form).steps
     files = {a.field_id: a.filename for a in req.attachments if a.field_id}
     css, kind, days = inbox.sla(req, utcnow().date())
@@ -220,7 +235,7 @@ def render_request(req: Request, status: int = 200, forms: dict | None = None):
         sections=sections(steps, req.answers or {}, files, g.lang),
         actions=actions,
         action_labels=ACTION_LABELS,
-        forms={a: forms.get(a) or action_form(a, req) for a in actions},
+        forms=action_forms,
         note_form=forms.get("note") or NoteForm(),
         events=req.events,
         event_labels=BACKOFFICE_EVENTS,

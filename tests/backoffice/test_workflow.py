@@ -137,6 +137,37 @@ def test_a_reroute_to_a_queue_that_does_not_exist_is_refused(app, federation):
     assert req.queue.slug == "viadana-anziani" and req.state == "submitted"
 
 
+def test_a_reroute_or_an_assignment_never_starts_with_an_answer_chosen(app, federation):
+    """A reason written and the list left alone must not send the request to the first queue
+    in the alphabet (another PUA's) or to the first colleague."""
+    req = make_request()
+    staff_client(app, federation, "marco")  # a colleague who has logged in once
+    sara = staff_client(app, federation, "sara")
+    page = parse(sara.get(f"/backoffice/richieste/{req.reference}"))
+    for name in ("reroute-queue", "assign-assignee"):
+        first = find_all(page, f".//select[@name='{name}']/option")[0]
+        assert first.get("value") == "" and text_of(first) == "Scegli…", name
+    response = act(sara, req, "reroute", queue="", note="Situazione abitativa")
+    assert response.status_code == 400 and "Scegli una coda." in main_text(response)
+    response = act(sara, req, "assign", assignee="")
+    assert response.status_code == 400 and "Scegli un collega." in main_text(response)
+    db.session.refresh(req)
+    assert req.queue.slug == "viadana-anziani" and req.assigned_to_id is None
+    assert [e.kind for e in req.events] == ["submitted"]
+
+
+def test_assigning_is_offered_once_a_colleague_can_receive_it(app, federation):
+    """Staff become people of the portal at their first login: before anyone of the queue has
+    logged in there is nobody to choose, and no empty list is shown."""
+    req = make_request(queue="viadana-minori-famiglia")
+    elena = staff_client(app, federation, "elena")  # an administrator may assign
+    url = f"/backoffice/richieste/{req.reference}"
+    assert not find_all(parse(elena.get(url)), ".//select[@name='assign-assignee']")
+    staff_client(app, federation, "sara")  # the supervisor of Viadana logs in
+    options = find_all(parse(elena.get(url)), ".//select[@name='assign-assignee']/option")
+    assert [text_of(o) for o in options] == ["Scegli…", "Sara Colombo"]
+
+
 def test_a_reroute_moves_the_request_out_of_the_operators_sight(app, federation):
     req = make_request()
     marco = staff_client(app, federation, "marco")
