@@ -5,6 +5,7 @@ import re
 
 from babel import Locale, UnknownLocaleError
 from flask import current_app, g, request, url_for
+from markupsafe import Markup
 from werkzeug.routing import BaseConverter
 
 # Scripts written right to left; the layout mirrors for them.
@@ -61,6 +62,20 @@ def language_name(code: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+def part_lang(code: str | None) -> Markup:
+    """``lang`` and ``dir`` for a part of the page written in another language than the page
+    (WCAG 3.1.2: read with the right voice; an Italian question keeps its punctuation in an
+    Arabic page); nothing when it is the page's own."""
+    if not code or code == get_locale():
+        return Markup("")
+    return Markup(' lang="{}" dir="{}"').format(code, "rtl" if is_rtl(code) else "ltr")
+
+
+def part_lang_of(text) -> Markup:
+    """``part_lang`` of a text that knows its language (a form's ``Phrase``); nothing else."""
+    return part_lang(getattr(text, "lang", None))
+
+
 def alternates() -> tuple[dict, ...]:
     """This page in every supported language: for the switcher and hreflang links. Every page
     shows them; they depend only on the address, so each address's are built once."""
@@ -111,6 +126,9 @@ def init_app(app):
         if "lang" in values or not app.url_map.is_endpoint_expecting(endpoint, "lang"):
             return
         values["lang"] = g.get("lang") or get_locale()
+
+    app.jinja_env.globals["part_lang"] = part_lang
+    app.jinja_env.filters["part_lang"] = part_lang_of
 
     @app.context_processor
     def locale_context():

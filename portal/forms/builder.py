@@ -31,7 +31,7 @@ from wtforms.validators import Email, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.forms import validators
-from portal.forms.schema import Field, Step, localized
+from portal.forms.schema import Field, Phrase, Step, localized
 
 # Choice lists longer than this are a drop-down instead of radio buttons.
 RADIO_LIMIT = 8
@@ -303,7 +303,8 @@ def display_value(spec: Field, value, lang: str, attachments: dict) -> str:
     if spec.type in ("choice",):
         return spec.choice_label(value, lang)
     if spec.type == "multichoice":
-        return ", ".join(spec.choice_label(item, lang) for item in value)
+        labels = [spec.choice_label(item, lang) for item in value]
+        return Phrase(", ".join(labels), getattr(labels[0], "lang", lang))
     if spec.type == "date":
         return format_date(dt.date.fromisoformat(value))
     if spec.type == "number":

@@ -45,13 +45,27 @@ class SchemaError(ValueError):
         self.problems = problems
 
 
+class Phrase(str):
+    """A form's text that knows its language: the reader's, or Italian where the form has no
+    translation, so that the page can mark it (WCAG 3.1.2, and right-to-left pages)."""
+
+    lang: str
+
+    def __new__(cls, text: str, lang: str):
+        phrase = super().__new__(cls, text)
+        phrase.lang = lang
+        return phrase
+
+
 def localized(texts: dict | None, lang: str) -> str:
     """The text in ``lang``, else Italian: every schema text is a {locale: text} map."""
     if not texts:
         return ""
     if not isinstance(texts, dict):  # the portal's own steps: an already translatable string
         return str(texts)
-    return texts.get(lang) or texts.get("it") or ""
+    if texts.get(lang):
+        return Phrase(texts[lang], lang)
+    return Phrase(texts.get("it") or "", "it")
 
 
 @dataclass(frozen=True)
