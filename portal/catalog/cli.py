@@ -10,7 +10,7 @@ from portal.auth import staff
 from portal.catalog import demo_data, translations
 from portal.extensions import db
 from portal.forms import store as forms_store
-from portal.forms.schema import SchemaError
+from portal.forms.reading import SchemaError
 
 demo_cli = AppGroup("demo", help="Demo data drawn from the agencies' planning documents.")
 

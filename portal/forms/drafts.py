@@ -15,7 +15,8 @@ from portal.auth.models import User, utcnow
 from portal.catalog.models import Comune, Service
 from portal.extensions import db
 from portal.forms.models import Draft, ServiceForm
-from portal.forms.schema import Choice, Condition, Field, FormSchema, Step, parse
+from portal.forms.reading import parse
+from portal.forms.schema import Choice, Condition, Field, FormSchema, Step
 from portal.forms.uploads import discard
 from portal.requests.models import Attachment
 

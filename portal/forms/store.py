@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from portal.catalog.models import Service
 from portal.extensions import db
 from portal.forms.models import Draft, ServiceForm
-from portal.forms.schema import SchemaError, load_folder
+from portal.forms.reading import SchemaError, load_folder
 
 
 def load(folder: Path) -> int:

@@ -6,7 +6,8 @@ import datetime as dt
 import pytest
 
 from portal.config import PROJECT_ROOT
-from portal.forms.schema import SchemaError, load_folder, parse, resolve_date
+from portal.forms.reading import SchemaError, load_folder, parse
+from portal.forms.schema import resolve_date
 
 FORMS = PROJECT_ROOT / "portal" / "catalog" / "demo" / "forms"
 

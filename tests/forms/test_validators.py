@@ -7,7 +7,7 @@ from flask import g
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from portal.forms import builder, uploads
-from portal.forms.schema import parse
+from portal.forms.reading import parse
 
 SCHEMA = parse(
     {

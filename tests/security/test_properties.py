@@ -8,7 +8,7 @@ Derandomized, so CI sees the same examples every run; the module runs in well un
 - form validators (IBAN, phone, date range, postcode) through a WTForms harness: only
   ValidationError, and what they accept is normalised and accepted again
 - ``NumberField.process_formdata``: only ValueError; Italian "1.234,56" reads as 1234.56
-- ``schema.parse``: only SchemaError, for arbitrary documents and for mutated real schemas
+- ``reading.parse``: only SchemaError, for arbitrary documents and for mutated real schemas
 - ``uploads.clean_filename``: no separators, no control characters, never empty, <= 120
 - ``routing.age_group``: one of three groups, monotone with age, 18th/65th birthdays exact
 - ``inbox.decode_cursor``: only BadCursor; every cursor the inbox writes reads back
@@ -33,7 +33,7 @@ from wtforms import DateField, Form, StringField
 from portal.auth import fiscal_code
 from portal.auth.services import safe_next
 from portal.backoffice import inbox
-from portal.forms import schema, uploads, validators
+from portal.forms import reading, schema, uploads, validators
 from portal.forms.builder import NumberField
 from portal.requests import routing
 
@@ -304,7 +304,7 @@ json_values = st.recursive(
     | st.integers()
     | st.floats()
     | nasty_text
-    | st.sampled_from([*schema.FIELD_TYPES, "self_or_other", "required", "+0d", "-18y"]),
+    | st.sampled_from([*reading.FIELD_TYPES, "self_or_other", "required", "+0d", "-18y"]),
     lambda inner: (
         st.lists(inner, max_size=4)
         | st.dictionaries(st.sampled_from(KEYS) | nasty_text, inner, max_size=6)
@@ -319,8 +319,8 @@ DEMO_FORMS = {
 
 def parse_or_refuse(doc):
     try:
-        result = schema.parse(doc)
-    except schema.SchemaError as error:
+        result = reading.parse(doc)
+    except reading.SchemaError as error:
         assert error.problems
         return None
     assert isinstance(result, schema.FormSchema)
@@ -379,8 +379,8 @@ MALFORMED = {
 
 @pytest.mark.parametrize("change", list(MALFORMED))
 def test_schema_parse_malformed_document(change):
-    with pytest.raises(schema.SchemaError):
-        schema.parse(MALFORMED[change](DEMO_FORMS["trasporto-sociale"]))
+    with pytest.raises(reading.SchemaError):
+        reading.parse(MALFORMED[change](DEMO_FORMS["trasporto-sociale"]))
 
 
 # -- uploaded file names --------------------------------------------------------------------
